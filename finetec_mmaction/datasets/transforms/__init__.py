@@ -1,0 +1,7 @@
+from .corruption import (DuplicateMissingFrames, FormatCorruptionTargets,
+                         InterpolateMissingFrames, TemporalCorruption)
+
+__all__ = [
+    'DuplicateMissingFrames', 'FormatCorruptionTargets',
+    'InterpolateMissingFrames', 'TemporalCorruption'
+]
