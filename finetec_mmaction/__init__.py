@@ -9,5 +9,5 @@ from .compat import apply_compat_fixes
 
 apply_compat_fixes()
 
-from . import datasets, evaluation, models  # noqa: E402,F401
+from . import datasets, evaluation, models, utils  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401

@@ -1,1 +1,2 @@
 import mmaction.models  # noqa: F401  (registers the stock modules we build on)
+from . import backbones, decomposition, necks  # noqa: F401,E402

@@ -1,1 +1,3 @@
+from .finetec_gcn import FineTecGCN
 
+__all__ = ['FineTecGCN']

@@ -1,1 +1,3 @@
+from .physics_acceleration import PhysicsAccelerationNeck
 
+__all__ = ['PhysicsAccelerationNeck']

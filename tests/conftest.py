@@ -1,0 +1,21 @@
+import os.path as osp
+
+import pytest
+from mmengine.registry import init_default_scope
+
+import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# CI clones the repo with shared/ beside it
+SHARED_DATA = osp.join(osp.dirname(REPO_ROOT), 'shared', 'data')
+PENN_ACTION = osp.join(SHARED_DATA, 'penn_action', 'penn_action_coco17_2d.pkl')
+
+# stock transforms are looked up in MMAction2's scope, as in a config
+init_default_scope('mmaction')
+
+
+@pytest.fixture
+def penn_action_file():
+    if not osp.exists(PENN_ACTION):
+        pytest.skip('Penn Action is not beside the repo (../shared/data)')
+    return PENN_ACTION
