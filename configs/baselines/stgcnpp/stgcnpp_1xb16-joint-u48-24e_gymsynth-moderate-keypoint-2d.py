@@ -41,9 +41,10 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# the pipeline is cheap: one loader worker leaves the cores to the model
 train_dataloader = dict(
     batch_size=16,
-    num_workers=2,
+    num_workers=1,
     dataset=dict(
         _delete_=True,
         type=dataset_type,
@@ -53,6 +54,7 @@ train_dataloader = dict(
         split='train'))
 val_dataloader = dict(
     batch_size=16,
+    num_workers=1,
     dataset=dict(
         _delete_=True,
         type=dataset_type,
