@@ -19,3 +19,13 @@ def penn_action_file():
     if not osp.exists(PENN_ACTION):
         pytest.skip('Penn Action is not beside the repo (../shared/data)')
     return PENN_ACTION
+
+
+@pytest.fixture(scope='session')
+def synthetic_file(tmp_path_factory):
+    """A small synthetic Gym-format pickle shared by the end-to-end tests."""
+    from finetec_mmaction.datasets.synthetic import write_synthetic_gym
+    path = tmp_path_factory.mktemp('data') / 'gym_synthetic.pkl'
+    write_synthetic_gym(str(path), num_classes=4, train_per_class=4,
+                        test_per_class=2, seed=0)
+    return str(path)

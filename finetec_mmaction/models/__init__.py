@@ -1,2 +1,3 @@
 import mmaction.models  # noqa: F401  (registers the stock modules we build on)
-from . import backbones, decomposition, necks  # noqa: F401,E402
+from . import (backbones, completion, decomposition, necks,  # noqa: F401,E402
+               recognizers)

@@ -1,1 +1,3 @@
+from .recognizer_finetec import RecognizerFineTec
 
+__all__ = ['RecognizerFineTec']

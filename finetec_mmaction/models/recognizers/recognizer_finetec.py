@@ -1,0 +1,175 @@
+"""RecognizerFineTec: completion → decomposition → physics → GCN → head."""
+import os.path as osp
+from typing import Dict, Optional, Tuple
+
+import torch
+from mmengine.logging import MMLogger
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from mmaction.models.recognizers import RecognizerGCN
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType
+from ...core.fill import frame_validity
+
+
+@MODELS.register_module()
+class RecognizerFineTec(RecognizerGCN):
+    """FineTec recognizer (stage 2), and the general "GCN with optional
+    FineTec modules in front" recognizer.
+
+    ``inputs (N, num_clips, M, T, V, C)`` → per clip ``x (B, M, T, V, C)``:
+
+    1. ``completion`` (module ①, frozen): ``S_base`` = ``x`` with its
+       missing (all-zero) frames restored.
+    2. ``decomposition`` (module ②): ``S_pred, S_dyna, S_stat``.
+    3. ``neck`` (module ③, :class:`PhysicsAccelerationNeck`): ``a_pred``
+       ``(B, M, T, V, c)`` from ``[S_base, S_dyna, S_stat]``; its
+       ``L_Ac`` joins the losses (``L = L_CE + λ L_Ac``).
+    4. ``backbone`` on ``cat([S_pred, a_pred], -1)``, then ``cls_head``.
+
+    Every module but the backbone is optional, which gives the ablations
+    (without ①, ② or ③), a stock ST-GCN++ with only the physics neck
+    (``in_channels = C + c``), and plug-and-play restoration: a trained
+    completion checkpoint in front of an existing ST-GCN++ checkpoint
+    (same ``backbone``/``cls_head`` keys as ``RecognizerGCN``).
+
+    Args:
+        backbone (dict): Backbone config (``FineTecGCN`` or ``STGCN``).
+        cls_head (dict): Head config (``GCNHead``).
+        completion (dict, optional): ``ContextAwareCompletion`` config.
+        completion_checkpoint (str, optional): Stage-1 checkpoint (e.g. of
+            ``CompletionPretrainer``), or its work dir (the checkpoint named
+            in its ``last_checkpoint`` is used), whose ``completion.*``
+            weights, skeleton bank included, are loaded and frozen. ``None`` keeps the
+            untrained module, which restores by linear interpolation.
+        freeze_completion (bool): Freeze ① (the paper's stage 2).
+            Defaults to True.
+        decomposition (dict, optional): ``SpatialDecomposition`` config.
+        neck (dict, optional): ``PhysicsAccelerationNeck`` config.
+        train_cfg, test_cfg, data_preprocessor: As in ``RecognizerGCN``.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 cls_head: OptConfigType = None,
+                 completion: OptConfigType = None,
+                 completion_checkpoint: Optional[str] = None,
+                 freeze_completion: bool = True,
+                 decomposition: OptConfigType = None,
+                 neck: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            cls_head=cls_head,
+            neck=neck,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor)
+        self.completion = MODELS.build(completion) if completion else None
+        self.decomposition = MODELS.build(decomposition) \
+            if decomposition else None
+        self.completion_checkpoint = completion_checkpoint
+        self.freeze_completion = freeze_completion and completion is not None
+        if completion_checkpoint is not None and completion is None:
+            raise ValueError('completion_checkpoint is set but the model has '
+                             'no completion module (completion=None).')
+        self._load_completion()
+        if self.freeze_completion:
+            for param in self.completion.parameters():
+                param.requires_grad = False
+
+    def _load_completion(self) -> None:
+        """Load the stage-1 weights (at build time, so that testing an
+        existing checkpoint works, and again after ``init_weights``)."""
+        if self.completion_checkpoint is None:
+            return
+        path = self.completion_checkpoint
+        if osp.isdir(path):
+            # a stage-1 work dir: take the checkpoint mmengine saved last
+            pointer = osp.join(path, 'last_checkpoint')
+            if osp.isfile(pointer):
+                with open(pointer) as f:
+                    path = f.read().strip()
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'Stage-1 completion checkpoint not found: {path}. Train '
+                'module ① first (e.g. tools/train.py configs/finetec/'
+                'completion_*.py) or set completion_checkpoint=None.')
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+        state = checkpoint.get('state_dict', checkpoint)
+        prefix = 'completion.'
+        weights = {k[len(prefix):]: v for k, v in state.items()
+                   if k.startswith(prefix)}
+        if not weights:
+            raise KeyError(f'{path} holds no "completion.*" weights: is it a '
+                           'stage-1 (CompletionPretrainer) checkpoint?')
+        try:
+            self.completion.load_state_dict(weights, strict=True)
+        except RuntimeError as err:
+            raise RuntimeError(
+                f'The completion weights in {path} do not fit this model\'s '
+                f'completion config (layout, clip_len or width differ): '
+                f'{err}') from err
+        MMLogger.get_current_instance().info(
+            f'Loaded the frozen completion module from {path}')
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self._load_completion()  # init_weights re-initialised it
+
+    def train(self, mode: bool = True) -> 'RecognizerFineTec':
+        super().train(mode)
+        if self.freeze_completion:
+            self.completion.eval()  # fixed prompts, no stochastic behaviour
+        return self
+
+    def restore(self, x: torch.Tensor) -> torch.Tensor:
+        """Module ①: ``(B, M, T, V, C)`` with missing frames zero →
+        ``S_base`` of the same shape (identity without a completion)."""
+        if self.completion is None:
+            return x
+        if self.freeze_completion:
+            with torch.no_grad():
+                return self.completion(x, frame_validity(x))
+        return self.completion(x, frame_validity(x))
+
+    def extract_feat(self,
+                     inputs: torch.Tensor,
+                     stage: str = 'backbone',
+                     **kwargs) -> Tuple:
+        """
+        Args:
+            inputs (torch.Tensor): ``(N, num_clips, M, T, V, C)``.
+            stage (str): ``'backbone'`` or ``'head'``.
+
+        Returns:
+            tuple: Backbone features ``(N·num_clips, M, C', T', V)`` (or
+            class scores for ``'head'``) and a dict with ``loss_aux``
+            (``{'loss_acc': ...}`` when a neck is used).
+        """
+        loss_predict_kwargs: Dict = dict()
+        bs, nc = inputs.shape[:2]
+        x = inputs.reshape((bs * nc, ) + inputs.shape[2:])
+
+        s_base = self.restore(x)
+        if self.decomposition is not None:
+            s_pred, s_dyna, s_stat = self.decomposition(s_base)
+            streams = [s_base, s_dyna, s_stat]
+        else:
+            s_pred, streams = s_base, [s_base]
+        if self.with_neck:
+            acc, aux = self.neck(
+                streams if len(streams) > 1 else streams[0], return_aux=True)
+            if self.training:
+                loss_predict_kwargs['loss_aux'] = self.neck.loss(aux)
+            s_pred = torch.cat([s_pred, acc.to(s_pred.dtype)], dim=-1)
+
+        feats = self.backbone(s_pred)
+        if stage == 'backbone':
+            return feats, loss_predict_kwargs
+        if self.with_cls_head and stage == 'head':
+            return self.cls_head(feats, **loss_predict_kwargs), \
+                loss_predict_kwargs
+        raise ValueError(f'Unknown stage {stage!r}')

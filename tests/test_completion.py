@@ -1,0 +1,449 @@
+"""Module ①: ContextAwareCompletion, its skeleton bank and the stage-1
+pre-trainer."""
+import copy
+import os
+import os.path as osp
+
+import mmengine
+import numpy as np
+import pytest
+import torch
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.optim import OptimWrapper
+
+import finetec_mmaction  # noqa: F401  (registers everything)
+import finetec_mmaction.models.completion  # noqa: F401
+from finetec_mmaction.core import (PAPER_STRATEGIES, fill_missing_frames,
+                                   num_missing_frames, sample_valid_mask)
+from finetec_mmaction.core import masking as core_masking
+from finetec_mmaction.evaluation import CompletionMetric
+from finetec_mmaction.models.completion import (CompletionPretrainer,
+                                                ContextAwareCompletion,
+                                                SkeletonBank, gap_distances,
+                                                linear_fill,
+                                                resample_sequence)
+from finetec_mmaction.models.completion import \
+    context_completion as completion_module
+from mmaction.datasets.transforms import PreNormalize2D
+from mmaction.registry import MODELS
+
+
+def smooth(num, clip_len, num_joints, channels, seed=0, lead=()):
+    """Smooth random trajectories ``(*lead, num, T, K, C)`` in [-1, 1]."""
+    gen = torch.Generator().manual_seed(seed)
+    shape = tuple(lead) + (num, 1, num_joints, channels)
+    t = torch.linspace(0, 2 * np.pi, clip_len).view(clip_len, 1, 1)
+    base = torch.rand(shape, generator=gen) - 0.5
+    amp = 0.3 * torch.rand(shape, generator=gen)
+    phase = 3 * torch.rand(shape, generator=gen)
+    return base + amp * torch.sin(t + phase)
+
+
+def random_valid(shape, ratio=0.5, strategy='random', seed=0):
+    rng = np.random.default_rng(seed)
+    flat = [sample_valid_mask(shape[-1], ratio, strategy, rng)
+            for _ in range(int(np.prod(shape[:-1])))]
+    return torch.as_tensor(np.stack(flat)).view(shape)
+
+
+def make_model(num_joints=17, channels=3, clip_len=24, bank_size=8, **kw):
+    bank = smooth(bank_size, clip_len, num_joints, channels, seed=99)
+    return ContextAwareCompletion(
+        num_joints=num_joints, num_channels=channels, clip_len=clip_len,
+        hidden_channels=8, bank=bank, **kw)
+
+
+def perturb(model, seed=0):
+    # an untrained model is exactly interpolation; make it predict something
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn(p.shape, generator=gen))
+    return model
+
+
+# ------------------------------------------------------------------ network
+@pytest.mark.parametrize('layout', [(17, 3), (25, 3), (5, 2)],
+                         ids=['coco2d+score', 'ntu3d', 'custom5x2'])
+@pytest.mark.parametrize('training', [True, False])
+def test_shapes_and_observed_frames_unchanged(layout, training):
+    num_joints, channels = layout
+    model = perturb(make_model(num_joints, channels)).train(training)
+    gt = smooth(2, 24, num_joints, channels, lead=(3, ))  # (N=3, M=2, ...)
+    valid = random_valid((3, 2, 24), 0.6)
+    x = gt * valid[..., None, None]
+    out = model(x, valid)
+    assert out.shape == x.shape == (3, 2, 24, num_joints, channels)
+    assert out.dtype == x.dtype
+    # observed frames pass through bit for bit
+    assert torch.equal(out[valid], x[valid])
+    # missing frames are filled: not zero and not the interpolation alone
+    missing = out[~valid]
+    assert missing.abs().sum(-1).gt(0).all()
+    assert torch.isfinite(out).all()
+    interp = linear_fill(x.flatten(0, 1), valid.flatten(0, 1)).view_as(x)
+    assert not torch.allclose(out[~valid], interp[~valid])
+    # (B, T, K, C) input works too and gives the same result in eval mode
+    if not training:
+        flat = model(x.flatten(0, 1), valid.flatten(0, 1))
+        assert torch.allclose(flat.view_as(out), out, atol=1e-6)
+
+
+def test_untrained_model_is_linear_interpolation():
+    model = make_model().eval()
+    gt = smooth(6, 24, 17, 3)
+    valid = random_valid((6, 24), 0.75, 'in-between')
+    x = gt * valid[..., None, None]
+    out = model(x, valid)
+    expect = np.stack([
+        fill_missing_frames(s.numpy(), v.numpy(), 'linear', axis=0)
+        for s, v in zip(x, valid)
+    ])
+    np.testing.assert_allclose(out.detach().numpy(), expect, atol=1e-6)
+
+
+@pytest.mark.parametrize('strategy', ['random', 'prefix', 'suffix',
+                                      'in-between', 'burst'])
+def test_linear_fill_matches_core(strategy):
+    x = smooth(5, 31, 4, 3, seed=3).double()
+    valid = random_valid((5, 31), 0.7, strategy, seed=4)
+    valid[0] = False  # no observed frame at all: returned unchanged
+    valid[1] = True
+    x = x * valid[..., None, None]
+    out = linear_fill(x, valid)
+    for seq, val, got in zip(x, valid, out):
+        np.testing.assert_allclose(
+            got.numpy(),
+            fill_missing_frames(seq.numpy(), val.numpy(), 'linear', axis=0),
+            atol=1e-12)
+
+
+def test_gap_distance_and_envelope():
+    valid = torch.tensor([[False, True, False, False, False, True, False],
+                          [False] * 7])
+    d_prev, d_next = gap_distances(valid)
+    assert d_prev.tolist() == [[1, 0, 1, 2, 3, 0, 1], [7] * 7]
+    assert d_next.tolist() == [[1, 0, 3, 2, 1, 0, 1], [7] * 7]
+    # with the envelope, frames next to observed ones move least
+    model = perturb(make_model()).eval()
+    gt = smooth(1, 24, 17, 3)
+    valid = torch.ones(1, 24, dtype=torch.bool)
+    valid[0, 4:20] = False
+    x = gt * valid[..., None, None]
+    delta = (model(x, valid) - linear_fill(x, valid)).abs().sum((-1, -2))[0]
+    assert delta[4] < delta[8] < delta[12] and delta[19] < delta[12]
+
+
+def test_validity_defaults_to_nonzero_frames_and_absent_persons_stay_zero():
+    model = perturb(make_model()).eval()
+    gt = smooth(2, 24, 17, 3)
+    valid = random_valid((2, 24), 0.5)
+    x = gt * valid[..., None, None]
+    x[1] = 0  # padded second person
+    out = model(x)  # validity read from the zeros
+    assert torch.equal(out[1], torch.zeros_like(out[1]))
+    assert torch.equal(out[0][valid[0]], x[0][valid[0]])
+    assert out[0][~valid[0]].abs().sum() > 0
+    assert torch.equal(out, model(x, valid))
+
+
+def test_score_channel_is_interpolated_not_learned():
+    model = perturb(make_model(coord_channels=2)).train()
+    gt = smooth(3, 24, 17, 3)
+    valid = random_valid((3, 24), 0.5)
+    x = gt * valid[..., None, None]
+    out = model(x, valid)
+    interp = linear_fill(x, valid)
+    assert torch.equal(out[..., 2], interp[..., 2])
+    assert not torch.allclose(out[..., :2], interp[..., :2])
+    # a wrong score does not change the loss
+    torch.manual_seed(0)
+    loss = model.loss(x, gt, valid)['loss_icl']
+    gt_bad = gt.clone()
+    gt_bad[..., 2] += 5
+    torch.manual_seed(0)
+    assert torch.equal(loss, model.loss(x, gt_bad, valid)['loss_icl'])
+    with pytest.raises(ValueError, match='coord_channels'):
+        make_model(coord_channels=4)
+
+
+def test_wrong_clip_length_or_layout_is_rejected():
+    model = make_model()
+    with pytest.raises(ValueError, match='T=24, K=17, C=3'):
+        model(torch.zeros(2, 30, 17, 3))
+    with pytest.raises(ValueError, match='T=24, K=17, C=3'):
+        model(torch.zeros(2, 24, 17, 2))
+
+
+def test_loss_is_differentiable_and_reaches_all_weights():
+    model = perturb(make_model()).train()
+    gt = smooth(4, 24, 17, 3)
+    valid = random_valid((4, 24), 0.5)
+    losses = model.loss(gt * valid[..., None, None], gt, valid)
+    assert set(losses) == {'loss_icl', 'mse_query', 'mse_prompt'}
+    assert torch.allclose(losses['loss_icl'],
+                          losses['mse_query'] + losses['mse_prompt'])
+    losses['loss_icl'].backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    # the bank is a buffer (saved in checkpoints), not a parameter
+    assert 'bank.sequences' in model.state_dict()
+    assert 'bank.sequences' not in dict(model.named_parameters())
+
+
+# ------------------------------------------------------------------ prompts
+def test_prompt_masks_come_from_core_masking(monkeypatch):
+    assert completion_module.sample_valid_mask is \
+        core_masking.sample_valid_mask
+    calls = []
+
+    def spy(num_frames, ratio, strategy='random', rng=None, **kw):
+        calls.append((num_frames, ratio, strategy))
+        return core_masking.sample_valid_mask(num_frames, ratio, strategy,
+                                              rng, **kw)
+
+    monkeypatch.setattr(completion_module, 'sample_valid_mask', spy)
+    model = make_model(clip_len=40).train()
+    torch.manual_seed(0)
+    context, valid = model.sample_prompts(200)
+    assert context.shape == (200, 40, 17, 3) and valid.shape == (200, 40)
+    assert len(calls) == 200
+    for (num_frames, ratio, strategy), val in zip(calls, valid):
+        assert num_frames == 40
+        assert 0.2 <= ratio <= 0.8
+        assert strategy in PAPER_STRATEGIES
+        assert int((~val).sum()) == num_missing_frames(40, ratio)
+    assert {c[2] for c in calls} == set(PAPER_STRATEGIES)
+    # every prompt is a bank sequence
+    bank = model.bank.sequences
+    assert all((bank == c).all(-1).all(-1).all(-1).any() for c in context)
+
+
+def test_prompts_fixed_in_eval_and_redrawn_in_training():
+    model = make_model().eval()
+    a, va = model.sample_prompts(3)
+    b, vb = model.sample_prompts(3)
+    assert torch.equal(a, b) and torch.equal(va, vb)
+    model.train()
+    torch.manual_seed(1)
+    c, vc = model.sample_prompts(3)
+    d, vd = model.sample_prompts(3)
+    assert not (torch.equal(vc, vd) and torch.equal(c, d))
+    # eval output does not depend on the batch it is computed in
+    model = perturb(make_model()).eval()
+    gt = smooth(4, 24, 17, 3)
+    valid = random_valid((4, 24), 0.5)
+    x = gt * valid[..., None, None]
+    assert torch.allclose(model(x, valid)[:1], model(x[:1], valid[:1]),
+                          atol=1e-6)
+
+
+# --------------------------------------------------------------------- bank
+def make_annotation(frame_dir='v0', num_frames=30, num_person=1, seed=0,
+                    img_shape=(360, 480), num_joints=17):
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 2 * np.pi, num_frames)[None, :, None, None]
+    base = rng.uniform(100, 300, (num_person, 1, num_joints, 2))
+    kp = (base + 30 * np.sin(t + rng.uniform(0, 3, base.shape))).astype(
+        np.float32)
+    return dict(frame_dir=frame_dir, label=int(seed % 3), img_shape=img_shape,
+                original_shape=img_shape, total_frames=num_frames,
+                keypoint=kp, start_index=0, modality='Pose',
+                keypoint_score=rng.uniform(
+                    0.5, 1, (num_person, num_frames, num_joints)).astype(
+                        np.float32))
+
+
+def test_bank_from_annotations_normalises_like_the_pipeline():
+    anns = [make_annotation('a', 30, seed=0),
+            make_annotation('b', 17, num_person=2, seed=1,
+                            img_shape=(480, 270))]
+    anns[1]['keypoint'][1] = 0  # absent second person: skipped
+    bank = SkeletonBank.from_annotations(anns, clip_len=24)
+    assert len(bank) == 2 and bank.layout == (17, 3)
+    assert bank.sequences.shape == (2, 24, 17, 3)
+    for ann, seq in zip(anns, bank.sequences):
+        results = PreNormalize2D().transform(copy.deepcopy(ann))
+        expect = np.concatenate(
+            [results['keypoint'][0], ann['keypoint_score'][0][..., None]], -1)
+        np.testing.assert_allclose(seq.numpy(),
+                                   resample_sequence(expect, 24), atol=1e-5)
+        # ends are kept exactly by the resampling
+        np.testing.assert_allclose(seq[0].numpy(), expect[0], atol=1e-6)
+        np.testing.assert_allclose(seq[-1].numpy(), expect[-1], atol=1e-6)
+    prior = bank.prior()
+    assert torch.allclose(prior, bank.sequences.mean(0))
+    # without score, 2 channels; max_size keeps a seeded subset
+    assert SkeletonBank.from_annotations(
+        anns, 24, with_score=False).layout == (17, 2)
+    assert len(SkeletonBank.from_annotations(anns, 24, max_size=1)) == 1
+
+
+def test_bank_fills_raw_detector_gaps():
+    ann = make_annotation(num_frames=20)
+    clean = SkeletonBank.from_annotations([ann], 20).sequences[0]
+    ann['keypoint'][0, 5:8] = 0
+    ann['keypoint_score'][0, 5:8] = 0
+    seq = SkeletonBank.from_annotations([ann], 20).sequences[0]
+    # zero frames would become -1 after normalisation; they are interpolated
+    assert (seq[5:8, :, :2] > -0.99).all()
+    assert torch.allclose(seq[5:8, :, :2], clean[5:8, :, :2], atol=0.05)
+    assert torch.equal(seq[:5], clean[:5])
+
+
+@pytest.mark.parametrize('suffix', ['.npz', '.pth'])
+def test_bank_save_load_roundtrip(tmp_path, suffix):
+    bank = SkeletonBank.from_annotations(
+        [make_annotation(str(i), 20 + i, seed=i) for i in range(3)], 16)
+    path = str(tmp_path / f'bank{suffix}')
+    bank.save(path)
+    assert os.listdir(tmp_path) == [f'bank{suffix}']  # no temp file left
+    loaded = SkeletonBank.load(path)
+    assert torch.equal(loaded.sequences, bank.sequences)
+    assert loaded.meta['normalize'] == '2d'
+    # another clip length: resampled on load
+    assert SkeletonBank.load(path, clip_len=32).sequences.shape == (3, 32, 17,
+                                                                    3)
+    model = ContextAwareCompletion(17, 3, 16, hidden_channels=4, bank=path)
+    assert torch.equal(model.bank.sequences, bank.sequences)
+
+
+def test_bank_from_pickle_split_and_cache(tmp_path):
+    anns = [make_annotation(f'v{i}', 20, seed=i) for i in range(5)]
+    ann_file = str(tmp_path / 'data.pkl')
+    mmengine.dump(dict(split=dict(train=['v0', 'v1', 'v2'], test=['v3',
+                                                                 'v4']),
+                       annotations=anns), ann_file)
+    cache = str(tmp_path / 'cache' / 'bank.npz')
+    cfg = dict(ann_file=ann_file, split='train', cache=cache)
+    model = ContextAwareCompletion(17, 3, 16, hidden_channels=4, bank=cfg)
+    assert len(model.bank) == 3 and osp.isfile(cache)
+    expect = SkeletonBank.from_annotations(anns[:3], 16).sequences
+    assert torch.equal(model.bank.sequences, expect)
+    # second build reads the cache
+    again = ContextAwareCompletion(17, 3, 16, hidden_channels=4, bank=cfg)
+    assert torch.equal(again.bank.sequences, expect)
+    with pytest.raises(KeyError, match='no split'):
+        SkeletonBank.from_pickle(ann_file, 16, split='val')
+
+
+def test_bank_errors_are_clear(tmp_path):
+    bank2d = smooth(4, 24, 17, 2)
+    with pytest.raises(ValueError, match=r'17 joints x 2 channels.*'
+                       r'expects 17 joints x 3 channels'):
+        ContextAwareCompletion(17, 3, 24, bank=bank2d)
+    with pytest.raises(ValueError, match=r'25 joints x 3 channels.*'
+                       r'expects 17 joints x 3 channels'):
+        ContextAwareCompletion(17, 3, 24, bank=smooth(4, 24, 25, 3))
+    path = str(tmp_path / 'b.npz')
+    SkeletonBank(bank2d).save(path)
+    with pytest.raises(ValueError, match='17 joints x 2 channels'):
+        ContextAwareCompletion(17, 3, 24, bank=path)
+    # empty bank: a clear error at use time
+    empty = ContextAwareCompletion(17, 3, 24, bank=None)
+    with pytest.raises(RuntimeError, match='skeleton bank is empty'):
+        empty(torch.ones(1, 24, 17, 3))
+    with pytest.raises(RuntimeError, match='skeleton bank is empty'):
+        SkeletonBank.from_annotations([], 24).prior()
+
+
+def test_checkpoint_carries_the_bank():
+    trained = perturb(make_model(bank_size=5)).eval()
+    fresh = ContextAwareCompletion(17, 3, 24, hidden_channels=8, bank=None)
+    fresh.load_state_dict(trained.state_dict())
+    fresh.eval()
+    assert torch.equal(fresh.bank.sequences, trained.bank.sequences)
+    x = smooth(2, 24, 17, 3)
+    valid = random_valid((2, 24), 0.5)
+    x = x * valid[..., None, None]
+    assert torch.equal(fresh(x, valid), trained(x, valid))
+    # mmengine's loader takes the same path
+    from mmengine.runner.checkpoint import load_state_dict
+    other = ContextAwareCompletion(17, 3, 24, hidden_channels=8, bank=None)
+    load_state_dict(other, trained.state_dict(), strict=True)
+    assert len(other.bank) == 5
+    # a checkpoint of another layout is refused with both layouts named
+    wrong = ContextAwareCompletion(17, 2, 24, hidden_channels=8,
+                                   bank=smooth(3, 24, 17, 2))
+    with pytest.raises(RuntimeError, match='17 joints x 2 channels'):
+        ContextAwareCompletion(17, 3, 24, hidden_channels=8).load_state_dict(
+            {'bank.sequences': wrong.bank.sequences}, strict=False)
+
+
+# --------------------------------------------------------------- pretrainer
+CLIP = 24
+
+
+def pipeline(test_mode=False, ratio=0.5, strategy='random'):
+    return Compose([
+        dict(type='PreNormalize2D'),
+        dict(type='TemporalCorruption', ratio=ratio, strategy=strategy,
+             test_mode=test_mode, keep_clean=True),
+        dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+        dict(type='UniformSampleFrames', clip_len=CLIP, num_clips=1,
+             test_mode=test_mode),
+        dict(type='PoseDecode'),
+        dict(type='FormatGCNInput', num_person=2),
+        dict(type='FormatCorruptionTargets', num_person=2),
+        dict(type='PackActionInputs',
+             algorithm_keys=('frame_valid', 'keypoint_clean'),
+             meta_keys=('frame_dir', 'corrupt_ratio', 'corrupt_strategy')),
+    ])
+
+
+def test_pretrainer_trains_and_predicts_through_the_pipeline():
+    anns = [make_annotation(f'v{i}', 40 + 3 * i, seed=i) for i in range(8)]
+    cfg = dict(
+        type='CompletionPretrainer',
+        completion=dict(
+            type='ContextAwareCompletion', num_joints=17, num_channels=3,
+            clip_len=CLIP, hidden_channels=8,
+            bank=SkeletonBank.from_annotations(anns, CLIP)))
+    torch.manual_seed(0)
+    np.random.seed(0)
+    model = MODELS.build(cfg)
+    assert isinstance(model, CompletionPretrainer)
+    train = pipeline(ratio=0.75, strategy='in-between')
+    batch = pseudo_collate([train(copy.deepcopy(a)) for a in anns])
+    assert batch['inputs'][0].shape == (1, 2, CLIP, 17, 3)
+
+    def fixed_loss():
+        torch.manual_seed(123)  # same prompts every time
+        with torch.no_grad():
+            data = model.data_preprocessor(copy.deepcopy(batch), True)
+            return float(model(**data, mode='loss')['loss_icl'])
+
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=3e-3))
+    before = fixed_loss()
+    for _ in range(15):
+        log_vars = model.train_step(copy.deepcopy(batch), optim)
+    assert set(log_vars) >= {'loss', 'loss_icl', 'mse_query', 'mse_prompt'}
+    after = fixed_loss()
+    assert after < 0.9 * before, (before, after)
+
+    # predict: observed frames kept, pred_keypoint for the metric
+    test = pipeline(test_mode=True)
+    batch = pseudo_collate([test(copy.deepcopy(a)) for a in anns[:3]])
+    outputs = model.val_step(batch)
+    assert len(outputs) == 3
+    for ds, inp in zip(outputs, batch['inputs']):
+        pred = ds.pred_keypoint
+        assert pred.shape == inp.shape
+        valid = torch.as_tensor(ds.frame_valid)[:, None].expand(
+            inp.shape[:3])
+        assert torch.equal(pred[valid], inp.float()[valid])
+        assert ds.corrupt_strategy == 'random' and ds.corrupt_ratio == 0.5
+    metric = CompletionMetric(baselines=('zero', 'linear'))
+    metric.dataset_meta = {}
+    metric.process(batch, [ds.to_dict() for ds in outputs])
+    results = metric.evaluate(3)
+    assert results['completion/random@0.5/mpjpe'] == results[
+        'completion/mpjpe']
+    assert results['completion/mpjpe'] < results['completion/zero/mpjpe']
+    assert 'completion/linear/random@0.5/mpjve' in results
+
+    # the loss needs the clean sequence
+    for ds in batch['data_samples']:
+        del ds.keypoint_clean
+    with pytest.raises(KeyError, match='keep_clean=True'):
+        model.train_step(batch, optim)
