@@ -17,10 +17,10 @@ from finetec_mmaction.core import (PAPER_STRATEGIES, fill_missing_frames,
                                    num_missing_frames, sample_valid_mask)
 from finetec_mmaction.core import masking as core_masking
 from finetec_mmaction.evaluation import CompletionMetric
+from finetec_mmaction.core.fill import gap_distances, linear_fill
 from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 ContextAwareCompletion,
-                                                SkeletonBank, gap_distances,
-                                                linear_fill,
+                                                SkeletonBank,
                                                 resample_sequence)
 from finetec_mmaction.models.completion import \
     context_completion as completion_module
@@ -323,7 +323,7 @@ def test_bank_from_pickle_split_and_cache(tmp_path):
     # second build reads the cache
     again = ContextAwareCompletion(17, 3, 16, hidden_channels=4, bank=cfg)
     assert torch.equal(again.bank.sequences, expect)
-    with pytest.raises(KeyError, match='no split'):
+    with pytest.raises(KeyError, match='unknown split'):
         SkeletonBank.from_pickle(ann_file, 16, split='val')
 
 

@@ -9,7 +9,7 @@ import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
 from finetec_mmaction.core import (FLIP_INDEX, REGIONS, decompose_regions,
                                    finite_difference_acceleration,
                                    finite_difference_velocity, get_regions,
-                                   interpolate_gaps, perturb_dynamic,
+                                   linear_fill, perturb_dynamic,
                                    perturb_static, region_motion,
                                    split_dynamic_static)
 from finetec_mmaction.datasets.transforms import RegionDecomposition
@@ -200,11 +200,11 @@ def test_mirror_swaps_static_partners():
     np.testing.assert_allclose(out[..., 11, 1], seq[..., 12, 1])
 
 
-def test_interpolate_gaps_is_linear():
+def test_linear_fill_is_linear():
     x = torch.arange(6.).view(1, 6, 1, 1).repeat(2, 1, 1, 1) * 2
     keep = torch.tensor([[1, 0, 0, 1, 1, 0], [0, 1, 1, 1, 1, 1]]).bool()
     x_in = x * keep[..., None, None]
-    out = interpolate_gaps(x_in, keep)
+    out = linear_fill(x_in, keep)
     assert out[0, :, 0, 0].tolist() == [0, 2, 4, 6, 8, 8]  # end held
     assert out[1, :, 0, 0].tolist() == [2, 2, 4, 6, 8, 10]
 

@@ -10,7 +10,7 @@ custom_imports = dict(imports=['finetec_mmaction'], allow_failed_imports=False)
 model = dict(
     completion=dict(clip_len=48),
     # stage 1's work dir (its last checkpoint) or a checkpoint file
-    completion_checkpoint='work_dirs/completion_1xb64-u48-1500_gymsynth-keypoint-2d',
+    completion_checkpoint='work_dirs/completion_1xb64-u48-500_gymsynth-keypoint-2d',
     neck=None,
     backbone=dict(acc_fusion='none'),
     cls_head=dict(num_classes=12))

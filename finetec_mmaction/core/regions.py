@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from .fill import frame_validity
+from .fill import frame_validity, gather_time, linear_fill
 
 #: Five body regions per layout (SPEC §②), as lists of joint indices.
 REGIONS = {
@@ -189,14 +189,6 @@ def _flat(seq: torch.Tensor, valid: Optional[torch.Tensor]):
     return seq.reshape(-1, T, V, C), valid, lead
 
 
-def _gather_time(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``x[n, index[n, t]]`` for ``x`` ``(N, T, V, C)``, ``index`` ``(N, T')``.
-    """
-    N, _, V, C = x.shape
-    index = index.long()[:, :, None, None].expand(-1, -1, V, C)
-    return torch.gather(x, 1, index)
-
-
 def region_motion(seq, valid=None, regions: RegionSpec = 'coco'):
     """Mean frame-to-frame joint displacement of every region.
 
@@ -229,7 +221,7 @@ def region_motion(seq, valid=None, regions: RegionSpec = 'coco'):
     pair = valid & (nxt < T)
     nxt_c = nxt.clamp(max=T - 1)
     gap = (nxt_c - idx).clamp(min=1).to(x.dtype)
-    step = (_gather_time(x, nxt_c) - x).norm(dim=-1) / gap[..., None]
+    step = (gather_time(x, nxt_c) - x).norm(dim=-1) / gap[..., None]
     pair_f = pair.to(x.dtype)[..., None]  # (N, T, 1)
     joint = (step * pair_f).sum(1) / pair_f.sum(1).clamp(min=1)  # (N, V)
     member = _membership(regions, V, x.device)
@@ -280,33 +272,6 @@ def split_dynamic_static(motion,
 # ----------------------------------------------------------------------------
 # Perturbations
 # ----------------------------------------------------------------------------
-def interpolate_gaps(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-    """Batched linear interpolation of the frames where ``keep`` is False.
-
-    Torch counterpart of :func:`finetec_mmaction.core.fill_missing_frames`
-    (``'linear'``) for per-row masks; differentiable.
-
-    Args:
-        x (torch.Tensor): ``(N, T, V, C)``.
-        keep (torch.Tensor): ``(N, T)`` bool, frames to keep as they are.
-
-    Returns:
-        torch.Tensor: ``(N, T, V, C)``; ends held at the first / last kept
-        frame, rows with no kept frame returned unchanged.
-    """
-    N, T = keep.shape
-    idx = torch.arange(T, device=x.device)
-    prev = torch.where(keep, idx, -1).cummax(1).values
-    nxt = torch.where(keep, idx, T).flip(1).cummin(1).values.flip(1)
-    prev_c = torch.where(prev >= 0, prev, nxt).clamp(0, T - 1)
-    next_c = torch.where(nxt < T, nxt, prev).clamp(0, T - 1)
-    span = (next_c - prev_c).to(x.dtype)
-    w = torch.where(span > 0, (idx - prev_c).to(x.dtype) / span.clamp(min=1),
-                    torch.zeros_like(span))[..., None, None]
-    filled = _gather_time(x, prev_c) * (1 - w) + _gather_time(x, next_c) * w
-    return torch.where(keep[..., None, None], x, filled)
-
-
 def _uniform(n, low, high, generator, device):
     return low + (high - low) * torch.rand(n, generator=generator).to(device)
 
@@ -352,7 +317,7 @@ def perturb_dynamic(seq,
     dyn = dynamic.to(x.device).bool().expand(lead + (V, )).reshape(N, V)
     dev = x.device
 
-    base = interpolate_gaps(x, valid)
+    base = linear_fill(x, valid)
     out = base
     if T > 1:
         # (1) temporal crop and resample: output frame t reads the window
@@ -365,12 +330,12 @@ def perturb_dynamic(seq,
         i0 = tau.floor().long().clamp(0, T - 1)
         i1 = (i0 + 1).clamp(max=T - 1)
         w = (tau - i0.to(tau.dtype)).clamp(0, 1).to(x.dtype)[..., None, None]
-        out = _gather_time(out, i0) * (1 - w) + _gather_time(out, i1) * w
+        out = gather_time(out, i0) * (1 - w) + gather_time(out, i1) * w
         # (2) random frame drop, re-filled by interpolation
         keep = torch.rand(N, T, generator=generator).to(dev) >= drop_prob
         keep[:, 0] = True
         keep[:, -1] = True
-        out = interpolate_gaps(out, keep)
+        out = linear_fill(out, keep)
     # (3) jitter of the coordinates
     if jitter_std > 0:
         noise = torch.randn(N, T, V, nc, generator=generator).to(dev)

@@ -1,5 +1,5 @@
 # Stage 1 in a few iterations on the synthetic data (tests only).
-_base_ = '../../configs/finetec/completion_1xb64-u48-1500_gymsynth-keypoint-2d.py'
+_base_ = '../../configs/finetec/completion_1xb64-u48-500_gymsynth-keypoint-2d.py'
 
 model = dict(completion=dict(hidden_channels=8, bank=dict(max_size=16,
                                                           cache=None)))

@@ -55,7 +55,7 @@ DATASETS = {
     # the embedded synthetic default, sized for a CPU
     'gymsynth': dataset('data/synthetic/gym_synthetic.pkl', 12, 'train',
                         'test', 1, repeat=1, clip_len=48, epochs=16, gpus=1,
-                        num_workers=1, test_clips=1, completion_iters=1500,
+                        num_workers=1, test_clips=1, completion_iters=500,
                         ablations=True),
 }
 LEVELS = ('clean', 'minor', 'moderate', 'severe')

@@ -2,11 +2,9 @@
 from .bank import SkeletonBank, resample_sequence
 from .context_completion import (ContextAwareCompletion, SpatialMLP,
                                  TemporalMLP, masked_mse)
-from .interpolation import gap_distances, linear_fill
 from .pretrainer import CompletionPretrainer
 
 __all__ = [
     'CompletionPretrainer', 'ContextAwareCompletion', 'SkeletonBank',
-    'SpatialMLP', 'TemporalMLP', 'gap_distances', 'linear_fill', 'masked_mse',
-    'resample_sequence'
+    'SpatialMLP', 'TemporalMLP', 'masked_mse', 'resample_sequence'
 ]

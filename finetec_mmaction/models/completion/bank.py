@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 
 from ...core.fill import fill_missing_frames
+from ...datasets.safe_pickle import safe_load_pickle
+from ...datasets.validation import select_split, validate_annotations
 
 BankSource = Union[None, str, dict, np.ndarray, torch.Tensor, 'SkeletonBank']
 
@@ -346,17 +348,12 @@ class SkeletonBank(nn.Module):
 
         ``kwargs`` go to :meth:`from_annotations`.
         """
-        import mmengine
-        data = mmengine.load(ann_file)
-        annotations = data['annotations']
-        if split is not None:
-            if split not in data.get('split', {}):
-                raise KeyError(f'{ann_file!r} has no split {split!r}; it has '
-                               f'{sorted(data.get("split", {}))}.')
-            ids = set(data['split'][split])
-            identifier = 'filename' if 'filename' in annotations[0] \
-                else 'frame_dir'
-            annotations = [a for a in annotations if a[identifier] in ids]
+        # the same safe loading, split selection and validation as the
+        # dataset, so a bank never holds what training would refuse
+        annotations, indices = select_split(
+            safe_load_pickle(ann_file), split, ann_file)
+        annotations, _ = validate_annotations(
+            annotations, ann_file, indices=indices)
         meta = dict(kwargs.pop('meta', None) or {}, ann_file=ann_file,
                     split=split)
         return cls.from_annotations(annotations, clip_len, meta=meta,

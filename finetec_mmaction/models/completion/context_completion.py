@@ -44,7 +44,7 @@ from ...core.fill import frame_validity
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
 from .bank import BankSource, SkeletonBank
-from .interpolation import gap_distances, linear_fill
+from ...core.fill import gap_distances, linear_fill
 
 
 class SpatialMLP(nn.Module):

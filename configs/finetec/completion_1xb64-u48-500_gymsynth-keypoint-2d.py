@@ -124,17 +124,17 @@ val_evaluator = dict(
 test_evaluator = val_evaluator
 
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=1500, val_interval=150)
+    type='IterBasedTrainLoop', max_iters=500, val_interval=100)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', eta_min=1e-5, T_max=1500, by_epoch=False)
+    dict(type='CosineAnnealingLR', eta_min=1e-5, T_max=500, by_epoch=False)
 ]
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(
-        by_epoch=False, interval=150, max_keep_ckpts=2,
+        by_epoch=False, interval=100, max_keep_ckpts=2,
         save_best='completion/mpjpe', rule='less'))
 log_processor = dict(by_epoch=False)
 vis_backends = [
