@@ -24,6 +24,7 @@ from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 resample_sequence)
 from finetec_mmaction.models.completion import \
     context_completion as completion_module
+from finetec_mmaction.models.completion.context_completion import dct_lowpass
 from mmaction.datasets.transforms import PreNormalize2D
 from mmaction.registry import MODELS
 
@@ -132,6 +133,25 @@ def test_gap_distance_and_envelope():
     x = gt * valid[..., None, None]
     delta = (model(x, valid) - linear_fill(x, valid)).abs().sum((-1, -2))[0]
     assert delta[4] < delta[8] < delta[12] and delta[19] < delta[12]
+
+
+def test_correction_is_smooth_and_init_keeps_interpolation():
+    lowpass = dct_lowpass(24, 6)
+    assert torch.allclose(lowpass @ lowpass, lowpass, atol=1e-5)  # projection
+    assert torch.allclose(dct_lowpass(24, 24), torch.eye(24), atol=1e-5)
+    # the correction lives in the low-pass band
+    model = perturb(make_model()).eval()
+    hidden = torch.randn(2, 24, 17, 8)
+    delta = model._correct(torch.zeros(2, 24, 17, 3), torch.ones(1), hidden)
+    assert delta[..., :2].abs().sum() > 0
+    assert torch.allclose(torch.einsum('st,btkc->bskc', model.lowpass, delta),
+                          delta, atol=1e-5)
+    assert make_model(smooth_freqs=0).lowpass is None
+    # a user init_cfg does not undo the zero output projection
+    model = make_model(init_cfg=dict(type='Normal', layer='Linear', std=1.))
+    model.init_weights()
+    assert model.out_proj.weight.abs().sum() == 0
+    assert model.units[0].fc.weight.std() > 0.5
 
 
 def test_validity_defaults_to_nonzero_frames_and_absent_persons_stay_zero():

@@ -40,11 +40,10 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from ...core.fill import frame_validity
+from ...core.fill import frame_validity, gap_distances, linear_fill
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
 from .bank import BankSource, SkeletonBank
-from ...core.fill import gap_distances, linear_fill
 
 
 class SpatialMLP(nn.Module):

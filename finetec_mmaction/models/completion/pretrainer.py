@@ -15,9 +15,10 @@ def _stack_field(data_samples: SampleList, key: str,
     """Stack a per-sample field (numpy or tensor) into a batch tensor."""
     if not data_samples or not all(key in ds for ds in data_samples):
         return None
+    values = [ds.get(key) for ds in data_samples]
     return torch.stack([
-        torch.as_tensor(np.asarray(v) if not isinstance(v, torch.Tensor) else v)
-        for v in (ds.get(key) for ds in data_samples)
+        v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v))
+        for v in values
     ]).to(device)
 
 
