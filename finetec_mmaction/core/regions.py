@@ -276,6 +276,37 @@ def _uniform(n, low, high, generator, device):
     return low + (high - low) * torch.rand(n, generator=generator).to(device)
 
 
+def _prepare_perturbation(seq, joints, valid, num_coords):
+    """Shared prologue of the perturbations: torch views ``(N, T, V, C)``,
+    the ``(N, V)`` joint mask, the coordinate channel count, and what is
+    needed to hand the result back in the caller's type."""
+    dtype = seq.dtype if isinstance(seq, np.ndarray) else None
+    seq, as_numpy = _to_torch(seq)
+    joints, _ = _to_torch(joints)
+    if valid is not None:
+        valid, _ = _to_torch(valid)
+    x, valid, lead = _flat(seq, valid)
+    N, _, V, C = x.shape
+    nc = C if num_coords is None else min(num_coords, C)
+    mask = joints.to(x.device).bool().expand(lead + (V, )).reshape(N, V)
+    return dtype, as_numpy, x, valid, mask, nc
+
+
+def check_perturb_options(perturb_cfg: Optional[Dict],
+                          test_perturb: str) -> Dict:
+    """Validate the perturbation options shared by the transform and the
+    model module; returns ``perturb_cfg`` as a dict."""
+    perturb_cfg = dict(perturb_cfg or {})
+    unknown = set(perturb_cfg) - set(DEFAULT_PERTURB_CFG)
+    if unknown:
+        raise ValueError(f'Unknown perturb_cfg keys {sorted(unknown)}; '
+                         f'expected {sorted(DEFAULT_PERTURB_CFG)}.')
+    if test_perturb not in ('off', 'seeded'):
+        raise ValueError(f"test_perturb must be 'off' or 'seeded', got "
+                         f'{test_perturb!r}.')
+    return perturb_cfg
+
+
 def perturb_dynamic(seq,
                     dynamic,
                     valid=None,
@@ -306,15 +337,9 @@ def perturb_dynamic(seq,
     Returns:
         Same type and shape as ``seq``.
     """
-    dtype = seq.dtype if isinstance(seq, np.ndarray) else None
-    seq, as_numpy = _to_torch(seq)
-    dynamic, _ = _to_torch(dynamic)
-    if valid is not None:
-        valid, _ = _to_torch(valid)
-    x, valid, lead = _flat(seq, valid)
+    dtype, as_numpy, x, valid, dyn, nc = _prepare_perturbation(
+        seq, dynamic, valid, num_coords)
     N, T, V, C = x.shape
-    nc = C if num_coords is None else min(num_coords, C)
-    dyn = dynamic.to(x.device).bool().expand(lead + (V, )).reshape(N, V)
     dev = x.device
 
     base = linear_fill(x, valid)
@@ -381,15 +406,9 @@ def perturb_static(seq,
     Returns:
         Same type and shape as ``seq``.
     """
-    dtype = seq.dtype if isinstance(seq, np.ndarray) else None
-    seq, as_numpy = _to_torch(seq)
-    static, _ = _to_torch(static)
-    if valid is not None:
-        valid, _ = _to_torch(valid)
-    x, valid, lead = _flat(seq, valid)
+    dtype, as_numpy, x, valid, stat, nc = _prepare_perturbation(
+        seq, static, valid, num_coords)
     N, T, V, C = x.shape
-    nc = C if num_coords is None else min(num_coords, C)
-    stat = static.to(x.device).bool().expand(lead + (V, )).reshape(N, V)
     dev = x.device
 
     coords = x[..., :nc]

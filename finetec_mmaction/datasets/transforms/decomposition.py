@@ -31,7 +31,7 @@ from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 from ...core.fill import frame_validity
 from ...core.masking import stable_seed
-from ...core.regions import (DEFAULT_PERTURB_CFG, NUM_JOINTS,
+from ...core.regions import (NUM_JOINTS, check_perturb_options,
                              decompose_regions, get_flip_index, get_regions,
                              resolve_num_coords)
 
@@ -128,14 +128,7 @@ class RegionDecomposition(BaseTransform):
                 not replace_choices:
             raise ValueError(f"replace_choices must be drawn from ('dyna', "
                              f"'stat'), got {replace_choices!r}.")
-        if test_perturb not in ('off', 'seeded'):
-            raise ValueError(f"test_perturb must be 'off' or 'seeded', got "
-                             f'{test_perturb!r}.')
-        perturb_cfg = dict(perturb_cfg or {})
-        unknown = set(perturb_cfg) - set(DEFAULT_PERTURB_CFG)
-        if unknown:
-            raise ValueError(f'Unknown perturb_cfg keys {sorted(unknown)}; '
-                             f'expected {sorted(DEFAULT_PERTURB_CFG)}.')
+        perturb_cfg = check_perturb_options(perturb_cfg, test_perturb)
         self.layout = layout
         self.num_dynamic = num_dynamic
         self.num_coords = num_coords

@@ -11,7 +11,7 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
 from ...core.fill import frame_validity
-from ...core.regions import (DEFAULT_PERTURB_CFG, NUM_JOINTS,
+from ...core.regions import (NUM_JOINTS, check_perturb_options,
                              decompose_regions, get_flip_index, get_regions,
                              resolve_num_coords)
 from .fusion import CrossAttentionFusion, MLPFusion  # noqa: F401  (registry)
@@ -70,14 +70,7 @@ class SpatialDecomposition(BaseModule):
         if not 0 < num_dynamic < len(self.regions):
             raise ValueError(f'num_dynamic must lie in [1, '
                              f'{len(self.regions) - 1}], got {num_dynamic}.')
-        perturb_cfg = dict(perturb_cfg or {})
-        unknown = set(perturb_cfg) - set(DEFAULT_PERTURB_CFG)
-        if unknown:
-            raise ValueError(f'Unknown perturb_cfg keys {sorted(unknown)}; '
-                             f'expected {sorted(DEFAULT_PERTURB_CFG)}.')
-        if test_perturb not in ('off', 'seeded'):
-            raise ValueError(f"test_perturb must be 'off' or 'seeded', got "
-                             f'{test_perturb!r}.')
+        perturb_cfg = check_perturb_options(perturb_cfg, test_perturb)
         self.in_channels = in_channels
         self.layout = layout
         self.num_dynamic = num_dynamic
