@@ -93,6 +93,26 @@ def _trust_local_checkpoints() -> None:
         os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 
 
+def _cpu_distributed_init() -> None:
+    # mmengine 0.10.7 calls torch.cuda.set_device(local_rank) before
+    # init_process_group for every PyTorch launch, which fails on a CPU
+    # build of torch; CPU-only DDP (gloo) needs no device to be set.
+    import mmengine.dist.utils as dist_utils
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_finetec_cpu_aware', False):
+        return
+
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        import torch
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        import torch.distributed as torch_dist
+        torch_dist.init_process_group(backend=backend, **kwargs)
+
+    init_dist_pytorch._finetec_cpu_aware = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
 def apply_compat_fixes() -> None:
     """Apply every fix; safe to call more than once."""
     _alias_importlib_metadata()
@@ -100,3 +120,4 @@ def apply_compat_fixes() -> None:
     _trust_local_checkpoints()
     _stand_in_for_drn()
     _disable_multimodal_if_broken()
+    _cpu_distributed_init()

@@ -50,3 +50,36 @@ def test_stock_mmaction_train_script_runs_a_finetec_config(
          'train_cfg.max_epochs=1'] + data_options(synthetic_file),
         cwd=str(tmp_path))
     assert osp.exists(osp.join(work_dir, 'epoch_1.pth'))
+
+
+def test_dist_train_and_test_with_two_processes(synthetic_file, tmp_path):
+    """torchrun + DDP (gloo on CPU): 2-process metrics equal 1-process ones."""
+    import re
+    import subprocess
+    env = dict(os.environ, OMP_NUM_THREADS='1', PORT='29533')
+    work_dir = str(tmp_path / 'work')
+    train = subprocess.run(
+        ['bash', osp.join(TOOLS, 'dist_train.sh'), TINY_CONFIG, '2',
+         '--work-dir', work_dir, '--seed', '0', '--cfg-options'] +
+        data_options(synthetic_file), cwd=str(tmp_path), env=env,
+        capture_output=True, text=True, timeout=300)
+    assert train.returncode == 0, train.stderr[-3000:]
+    checkpoint = last_checkpoint(work_dir)
+
+    test = subprocess.run(
+        ['bash', osp.join(TOOLS, 'dist_test.sh'), TINY_CONFIG, checkpoint,
+         '2', '--work-dir', str(tmp_path / 'dist_test'), '--cfg-options'] +
+        data_options(synthetic_file), cwd=str(tmp_path), env=env,
+        capture_output=True, text=True, timeout=300)
+    assert test.returncode == 0, test.stderr[-3000:]
+    single = run([osp.join(TOOLS, 'test.py'), TINY_CONFIG, checkpoint,
+                  '--work-dir', str(tmp_path / 'test'), '--cfg-options'] +
+                 data_options(synthetic_file), cwd=str(tmp_path))
+
+    def metrics(log):
+        found = re.findall(r'Epoch\(test\).*?(acc/top1: [\d.]+\s+acc/top5: '
+                           r'[\d.]+\s+acc/mean1: [\d.]+)', log)
+        assert found, log[-2000:]
+        return found[-1]
+
+    assert metrics(test.stdout + test.stderr) == metrics(single)

@@ -3,8 +3,17 @@ from mmengine.config import Config
 
 
 def use_gloo_without_cuda(cfg: Config) -> None:
-    """NCCL needs GPUs: switch a distributed run to gloo on a CPU machine, so
-    ``tools/dist_train.sh CONFIG 2`` works on a laptop or CI as well."""
-    if cfg.get('launcher', 'none') != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    """Make a distributed run work on a machine without CUDA, so that
+    ``tools/dist_train.sh CONFIG 2`` runs on a laptop or CI as well: gloo
+    instead of NCCL, and DDP without ``device_ids`` (mmengine passes the
+    local rank as a GPU id by default)."""
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
