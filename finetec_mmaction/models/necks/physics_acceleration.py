@@ -111,6 +111,13 @@ class PhysicsAccelerationNeck(BaseModule):
         self.gates = nn.ModuleList(
             [nn.Linear(2 * D, D) for _ in range(num_streams)])
         self.stream_fusion = nn.Linear(num_streams * D, num_streams)
+        # E predicts in units of the data's acceleration scale (a running
+        # RMS of the finite differences). Accelerations are ~1e-2 in
+        # normalised coordinates: predicting them raw lets the 1/sigma of
+        # the backbone's input BatchNorm amplify the classification gradient
+        # into the neck until L_Ac diverges at the stock learning rate.
+        self.register_buffer('acc_scale', torch.zeros(()))
+        self.scale_momentum = 0.01
         self._init_heads()
 
     def _init_heads(self) -> None:
@@ -198,7 +205,9 @@ class PhysicsAccelerationNeck(BaseModule):
                 self.local_fc(feat),
                 self.global_fc(pooled)[:, None].expand(-1, T, -1)
             ], -1)).reshape(-1, self.trunk[1].out_features)
-        tau, cqd, g = self.force_head(hidden).chunk(3, -1)
+        # forces in units of the running acceleration scale (see __init__)
+        scale = self.acc_scale.clamp(min=1e-6)
+        tau, cqd, g = (self.force_head(hidden) * scale).chunk(3, -1)
         minv_tau, minv = self._minv_times(
             self.minv_head(hidden), tau, return_minv)
         qddot = minv_tau - cqd - g
@@ -242,6 +251,8 @@ class PhysicsAccelerationNeck(BaseModule):
             valid = frame_validity(streams[0])
         valid = valid.expand(streams[0].shape[:-2])
         mask = valid[..., None, None].to(streams[0].dtype)
+        if self.training:
+            self._update_acc_scale(streams[0], valid, mask)
         a_hats, qddots, accs = [], [], []
         for gate, stream in zip(self.gates, streams):
             a_hat = finite_difference_acceleration(
@@ -265,6 +276,18 @@ class PhysicsAccelerationNeck(BaseModule):
         if not return_aux:
             return a_pred
         return a_pred, dict(a_hat=a_hats, qddot=qddots, acc=accs, valid=valid)
+
+    @torch.no_grad()
+    def _update_acc_scale(self, positions, valid, mask) -> None:
+        """Running RMS of the data's finite-difference acceleration."""
+        a_hat = finite_difference_acceleration(
+            self._split(positions), -3, valid)
+        count = (mask.sum() * a_hat.shape[-2] * a_hat.shape[-1]).clamp(min=1)
+        rms = ((a_hat * mask).pow(2).sum() / count).sqrt()
+        if self.acc_scale <= 0:
+            self.acc_scale.copy_(rms)
+        else:
+            self.acc_scale.lerp_(rms, self.scale_momentum)
 
     def loss(self, aux: Dict) -> Dict[str, torch.Tensor]:
         """``L_Ac = mean_α MSE(â_α, a_α)`` over the observed frames.
