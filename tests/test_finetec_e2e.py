@@ -3,24 +3,12 @@ data: stage-1 completion pre-training, stage-2 training with ① frozen, and
 testing from the stage-2 checkpoint."""
 import os.path as osp
 
-import pytest
 import torch
 
 from e2e_utils import (TEST_CONFIGS, TOOLS, data_options, last_checkpoint,
                        run, scalars)
 
-STAGE1 = osp.join(TEST_CONFIGS, 'completion_tiny_gymsynth.py')
 STAGE2 = osp.join(TEST_CONFIGS, 'finetec_tiny_gymsynth.py')
-
-
-@pytest.fixture(scope='module')
-def stage1_dir(synthetic_file, tmp_path_factory):
-    work_dir = str(tmp_path_factory.mktemp('stage1'))
-    run([osp.join(TOOLS, 'train.py'), STAGE1, '--work-dir', work_dir,
-         '--seed', '0', '--cfg-options',
-         f'model.completion.bank.ann_file={synthetic_file}'] +
-        data_options(synthetic_file), cwd=work_dir)
-    return work_dir
 
 
 def test_stage1_pretraining_lowers_the_loss(stage1_dir):

@@ -3,7 +3,10 @@ _base_ = '../../configs/finetec/completion_1xb64-u48-500_gymsynth-keypoint-2d.py
 
 model = dict(completion=dict(hidden_channels=8, bank=dict(max_size=16,
                                                           cache=None)))
-train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False)
+# times=20: one "epoch" covers all the iterations (mmengine's iteration loop
+# pauses at every epoch end)
+train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+                        dataset=dict(times=20))
 val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False)
 test_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False)
 train_cfg = dict(max_iters=30, val_interval=30)

@@ -1,0 +1,282 @@
+"""The restoration tools on synthetic data: the completion benchmark
+(tools/analysis/completion_benchmark.py), the Fig. 5-style visualiser
+(tools/visualize_completion.py) and the plug-and-play configs
+(configs/finetec/plugplay/) through tools/test.py.
+
+One tiny stage-1 run and one tiny clean-trained ST-GCN++ are shared by the
+module (trained at the same time, through tools/train.py)."""
+import csv
+import importlib.util
+import json
+import math
+import os
+import os.path as osp
+import pickle
+import re
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from e2e_utils import (REPO, TEST_CONFIGS, TOOLS, data_options,
+                       last_checkpoint, run, scalars)
+from finetec_mmaction.apis import completion_eval as ce
+
+STAGE1 = osp.join(TEST_CONFIGS, 'completion_tiny_gymsynth.py')
+CLASSIFIER = osp.join(TEST_CONFIGS, 'stgcnpp_tiny_clean_gymsynth.py')
+PLUGPLAY_TINY = osp.join(TEST_CONFIGS, 'plugplay_tiny_gymsynth.py')
+PLUGPLAY_DIR = osp.join(REPO, 'configs', 'finetec', 'plugplay')
+STRATEGIES = ['random', 'in-between', 'burst']
+RATIOS = ['0.25', '0.5', '0.75']
+
+
+def _load_tool(*parts):
+    path = osp.join(TOOLS, *parts)
+    name = 'tool_' + osp.splitext(parts[-1])[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark_tool = _load_tool('analysis', 'completion_benchmark.py')
+visualize_tool = _load_tool('visualize_completion.py')
+
+
+@pytest.fixture(scope='module')
+def trained(stage1_dir, synthetic_file, tmp_path_factory):
+    """The shared tiny stage-1 work dir and a tiny clean-trained ST-GCN++
+    checkpoint (through tools/train.py)."""
+    root = tmp_path_factory.mktemp('completion_tools')
+    classifier_dir = str(root / 'classifier')
+    run([osp.join(TOOLS, 'train.py'), CLASSIFIER, '--work-dir',
+         classifier_dir, '--seed', '0', '--cfg-options'] +
+        data_options(synthetic_file), cwd=str(root))
+    return dict(stage1=stage1_dir, classifier=last_checkpoint(classifier_dir),
+                root=str(root))
+
+
+def _finite(x):
+    return x is not None and math.isfinite(x)
+
+
+def test_benchmark_completion_fills_and_classifier(trained, synthetic_file,
+                                                   tmp_path, capsys):
+    out_dir = str(tmp_path / 'bench')
+    benchmark_tool.main([
+        STAGE1, trained['stage1'], '--ann-file', synthetic_file, '--ratios',
+        *RATIOS, '--strategies', *STRATEGIES, '--classifier-config',
+        CLASSIFIER, '--classifier-checkpoint', trained['classifier'],
+        '--out-dir', out_dir, '--batch-size', '8', '--num-workers', '0',
+        '--device', 'cpu'
+    ])
+    printed = capsys.readouterr().out
+    with capsys.disabled():  # show the table in `pytest -s`
+        print('\n' + printed[printed.index('samples of'):])
+    for word in ('MPJPE', 'N-MPJPE', 'MPJVE', 'zero-fill', 'duplication',
+                 'interpolation', 'completion / interp', 'Classifier top-1',
+                 'random@0.25', 'in-between@0.75', 'burst@0.5'):
+        assert word in printed
+    assert sorted(f for f in os.listdir(out_dir)) == [
+        'completion_benchmark.csv', 'completion_benchmark.json'
+    ]  # no temporary files left behind
+
+    results = json.load(open(osp.join(out_dir, 'completion_benchmark.json')))
+    names = [f'{s}@{r}' for s in STRATEGIES for r in ('0.25', '0.5', '0.75')]
+    assert [s['name'] for s in results['settings']] == names
+    assert results['meta']['num_samples'] == 8
+    assert results['meta']['methods'] == [
+        'zero', 'nearest', 'linear', 'completion'
+    ]
+    for setting in results['settings']:
+        ratio = float(setting['ratio'])
+        assert abs(setting['missing_fraction'] - ratio) < 0.1
+        res = results['restoration'][setting['name']]
+        for method in ('zero', 'nearest', 'linear', 'completion'):
+            assert all(_finite(res[method][k])
+                       for k in ('mpjpe', 'n_mpjpe', 'mpjve'))
+        assert res['linear']['mpjpe'] < res['zero']['mpjpe']
+        assert res['nearest']['mpjpe'] < res['zero']['mpjpe']
+        assert res['completion']['mpjpe'] < res['zero']['mpjpe']
+        # 30 iterations from a zero-initialised correction: near
+        # interpolation
+        assert 0.5 < results['completion_over_linear'][
+            setting['name']]['mpjpe'] < 1.5
+        cls = results['classification'][setting['name']]
+        assert set(cls) == {'zero', 'nearest', 'linear', 'completion'}
+        assert all(0 <= cls[m]['top1'] <= 1 for m in cls)
+    assert 0 <= results['classification']['clean']['top1'] <= 1
+
+    # the same numbers as CompletionMetric in the stage-1 validation (same
+    # split, masks, clips and checkpoint)
+    logged = [s for s in scalars(trained['stage1'])
+              if 'completion/random@0.5/mpjpe' in s][-1]
+    res = results['restoration']['random@0.5']
+    for method, prefix in (('completion', 'completion/'),
+                           ('linear', 'completion/linear/'),
+                           ('nearest', 'completion/nearest/'),
+                           ('zero', 'completion/zero/')):
+        for key in ('mpjpe', 'n_mpjpe', 'mpjve'):
+            assert res[method][key] == pytest.approx(
+                logged[f'{prefix}random@0.5/{key}'], abs=1e-4)
+
+    with open(osp.join(out_dir, 'completion_benchmark.csv')) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1 + 9 * 4  # clean classifier row + settings x methods
+    assert rows[0]['strategy'] == 'clean' and rows[0]['top1']
+    assert {(r['strategy'], float(r['ratio']), r['method'])
+            for r in rows[1:]} == {
+                (s, float(r), m) for s in STRATEGIES for r in RATIOS
+                for m in ('zero', 'nearest', 'linear', 'completion')
+            }
+
+
+def test_benchmark_baselines_only(synthetic_file, tmp_path, capsys):
+    out_dir = str(tmp_path / 'bench')
+    benchmark_tool.main([
+        STAGE1, '--ann-file', synthetic_file, '--ratios', 'severe', '0.5',
+        '--strategies', 'in-between', '--max-samples', '4', '--out-dir',
+        out_dir, '--num-workers', '0', '--no-progress'
+    ])
+    printed = capsys.readouterr().out
+    assert 'interpolation' in printed
+    assert not re.search(r'^completion', printed, re.M)
+    results = json.load(open(osp.join(out_dir, 'completion_benchmark.json')))
+    assert results['meta']['methods'] == ['zero', 'nearest', 'linear']
+    assert results['meta']['num_samples'] == 4
+    assert 'completion_over_linear' not in results
+    assert 'classification' not in results
+    for name in ('in-between@0.75', 'in-between@0.5'):
+        res = results['restoration'][name]
+        assert res['linear']['mpjpe'] < res['zero']['mpjpe']
+    with open(osp.join(out_dir, 'completion_benchmark.csv')) as f:
+        assert len(list(csv.DictReader(f))) == 2 * 3
+
+
+def test_eval_clips_are_the_zero_filled_clean_clips(synthetic_file):
+    spec = ce.eval_spec_from_config(
+        Config.fromfile(STAGE1), ann_file=synthetic_file)
+    assert (spec.clip_len, spec.num_person, spec.split) == (48, 1, 'test')
+    dataset = ce.build_eval_dataset(spec, 0.5, 'burst', max_samples=3)
+    assert len(dataset) == 3
+    batch = next(ce.iter_batches(dataset, batch_size=3))
+    assert batch['inputs'].shape == (3, 1, 48, 17, 3)
+    # zero-fill as scored == the pipeline's corrupted input, bit for bit
+    np.testing.assert_array_equal(
+        ce.restore_batch('zero', batch), batch['inputs'].numpy())
+    missing = ~batch['valid']
+    assert missing.any() and not missing.all()
+    assert np.all(batch['inputs'].numpy()[missing[:, None]] == 0)
+    # the masks are deterministic: rebuilding gives the same clips
+    again = next(ce.iter_batches(
+        ce.build_eval_dataset(spec, 0.5, 'burst', max_samples=3), 3))
+    np.testing.assert_array_equal(again['valid'], batch['valid'])
+
+
+def test_classifier_with_another_clip_len_is_refused(synthetic_file):
+    spec = ce.eval_spec_from_config(
+        Config.fromfile(STAGE1), ann_file=synthetic_file)
+    cls_cfg = Config.fromfile(CLASSIFIER)
+    ce.check_classifier_config(cls_cfg, spec)  # matching: fine
+    for transform in cls_cfg.test_dataloader.dataset.pipeline:
+        if transform['type'] == 'UniformSampleFrames':
+            transform['clip_len'] = 32
+    with pytest.raises(ValueError, match='clip_len mismatch'):
+        ce.check_classifier_config(cls_cfg, spec)
+
+
+def test_select_frames_prefers_missing_frames():
+    valid = np.ones(40, dtype=bool)
+    valid[10:30] = False
+    frames = ce.select_frames(valid, 8)
+    assert len(frames) == 8 and np.all(np.diff(frames) > 0)
+    assert (~valid[frames]).sum() == 6  # 3/4 missing, evenly spread
+    assert ce.select_frames(np.ones(5, bool), 8).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_visualizer_writes_a_three_row_png(trained, synthetic_file, tmp_path,
+                                           capsys):
+    import matplotlib.image as mpimg
+    out = str(tmp_path / 'vis' / 'fig5.png')
+    visualize_tool.main([
+        STAGE1, trained['stage1'], '--ann-file', synthetic_file, '--sample',
+        'synthgym_test_c001_0000', '--ratio', '0.75', '--strategy',
+        'in-between', '--frames', '6', '--out', out
+    ])
+    assert 'restored by completion' in capsys.readouterr().out
+    image = mpimg.imread(out)
+    height, width = image.shape[:2]
+    assert height >= 3 * (width / 6) * 0.9  # three rows of square panels
+    assert image.std() > 0.01  # something was drawn
+    assert os.listdir(osp.dirname(out)) == ['fig5.png']
+
+    out = str(tmp_path / 'interp.png')
+    visualize_tool.main([
+        STAGE1, '--ann-file', synthetic_file, '--sample', '2', '--out', out
+    ])
+    assert 'linear interpolation (no checkpoint)' in capsys.readouterr().out
+    assert mpimg.imread(out).shape[0] > 0
+
+
+def test_plug_and_play_config_with_the_test_tool(trained, synthetic_file,
+                                                 tmp_path):
+    """tools/test.py: the stage-1 module in front of the clean-trained
+    ST-GCN++ checkpoint, no retraining."""
+    dump = str(tmp_path / 'preds.pkl')
+    out = run([osp.join(TOOLS, 'test.py'), PLUGPLAY_TINY,
+               trained['classifier'], '--work-dir', str(tmp_path / 'test'),
+               '--dump', dump, '--cfg-options',
+               f'model.completion_checkpoint={trained["stage1"]}'] +
+              data_options(synthetic_file), cwd=str(tmp_path))
+    assert 'Loaded the frozen completion module' in out
+    missing = re.search(r'missing keys in source state_dict: (.*)', out)
+    assert missing, 'the classifier checkpoint has no completion.* keys'
+    assert all(k.strip().startswith('completion.')
+               for k in missing.group(1).split(','))
+    assert 'unexpected key' not in out
+    assert 0 <= float(re.search(r'acc/top1: ([0-9.]+)', out).group(1)) <= 1
+
+    # test.py scored exactly "completion in front of the classifier" on the
+    # severe random clips: the same scores as the benchmark's pieces give
+    with open(dump, 'rb') as f:
+        dumped = np.stack([np.asarray(d['pred_score']) for d in
+                           pickle.load(f)])
+    cfg = Config.fromfile(STAGE1)
+    spec = ce.eval_spec_from_config(cfg, ann_file=synthetic_file)
+    completion = ce.load_completion(cfg, trained['stage1'])
+    classifier = ce.load_classifier(
+        Config.fromfile(CLASSIFIER), trained['classifier'], spec)
+    batch = next(ce.iter_batches(
+        ce.build_eval_dataset(spec, 0.75, 'random'), batch_size=64))
+    scores = {
+        method: ce.classify(classifier,
+                            ce.restore_batch(method, batch, completion))
+        for method in ('zero', 'completion')
+    }
+    np.testing.assert_allclose(dumped, scores['completion'], atol=1e-5)
+    assert not np.allclose(dumped, scores['zero'], atol=1e-5)
+
+
+@pytest.mark.parametrize('name', sorted(os.listdir(PLUGPLAY_DIR)))
+def test_plugplay_configs_wrap_the_stock_classifier(name):
+    from mmaction.registry import MODELS
+    cfg = Config.fromfile(osp.join(PLUGPLAY_DIR, name))
+    assert cfg.model.type == 'RecognizerFineTec'
+    assert cfg.model.completion.clip_len == cfg.clip_len
+    assert cfg.model.completion_checkpoint.startswith('work_dirs/completion_')
+    corrupt = cfg.test_dataloader.dataset.pipeline[1]
+    assert corrupt.type == 'TemporalCorruption' and corrupt.test_mode
+    if 'pennaction-severe' not in name:
+        return
+    # the stock classifier's checkpoint keys are exactly the non-completion
+    # keys of the plug-and-play model
+    stock = Config.fromfile(osp.join(
+        REPO, 'configs', 'baselines', 'stgcnpp',
+        'stgcnpp_8xb16-joint-u100-80e_pennaction-clean-keypoint-2d.py'))
+    assert stock.model.type == 'RecognizerGCN'
+    cfg.model.completion_checkpoint = None
+    plug = MODELS.build(cfg.model).state_dict()
+    ref = MODELS.build(stock.model).state_dict()
+    assert {k: v.shape for k, v in plug.items()
+            if not k.startswith('completion.')} == {
+                k: v.shape for k, v in ref.items()}
