@@ -58,3 +58,17 @@ def test_stage2_names_a_missing_stage1_checkpoint(synthetic_file, tmp_path):
               expect_ok=False)
     assert 'Stage-1 completion checkpoint not found' in out
     assert missing in out
+
+
+def test_stock_stgcnpp_with_the_physics_neck_trains(synthetic_file, tmp_path):
+    config = osp.join(TEST_CONFIGS, 'stgcnpp_physics_tiny_gymsynth.py')
+    work_dir = str(tmp_path / 'work')
+    run([osp.join(TOOLS, 'train.py'), config, '--work-dir', work_dir,
+         '--seed', '0', '--cfg-options'] + data_options(synthetic_file),
+        cwd=str(tmp_path))
+    state = torch.load(last_checkpoint(work_dir), map_location='cpu',
+                       weights_only=False)['state_dict']
+    # the stock backbone reads 3 position + 2 acceleration channels
+    assert state['backbone.data_bn.weight'].numel() == 5 * 17
+    assert any(k.startswith('neck.') for k in state)
+    assert [s for s in scalars(work_dir) if 'loss_acc' in s]

@@ -11,6 +11,8 @@
   ``configs/finetec/completion_1xb64-u{T}-{iters}_{dataset}-keypoint-2d.py``.
 * FineTec stage 2 per dataset x severity, and the ablations without ①, ②
   or ③: ``configs/finetec/finetec[-wo-{module}]_8xb16-u{T}-{E}e_{dataset}-{level}-keypoint-2d.py``.
+* Module ③ alone on a stock ST-GCN++ (accelerations appended to its input):
+  ``configs/finetec/stgcnpp-physics_8xb16-joint-u100-80e_{dataset}-{level}-keypoint-2d.py``.
 
 Usage::
 
@@ -249,6 +251,21 @@ vis_backends = [
 visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
 """
 
+STGCNPP_PHYSICS = HEADER + """_base_ = '../baselines/stgcnpp/{baseline}'
+
+# the physics-acceleration neck alone in front of the stock ST-GCN++: its
+# accelerations (x, y) are appended to the (x, y, score) input channels
+model = dict(
+    type='RecognizerFineTec',
+    neck=dict(
+        type='PhysicsAccelerationNeck',
+        num_joints=17,
+        num_coords=2,
+        num_streams=1,
+        loss_weight=0.1),
+    backbone=dict(in_channels=5))
+"""
+
 ABLATIONS = {
     None: ('', 'FineTec'),
     'completion': ('    completion=None,\n', 'FineTec without ① completion '
@@ -380,9 +397,24 @@ def finetec_configs():
                         **data_section(info, level))
 
 
+def stgcnpp_physics_configs():
+    for name, info in DATASETS.items():
+        if not info['baselines']:
+            continue
+        for level in LEVELS[1:]:
+            baseline = (f'stgcnpp_{schedule_tag(info, "joint")}_{name}-{level}-'
+                        'keypoint-2d.py')
+            path = osp.join('finetec', 'stgcnpp-physics_' + baseline[8:])
+            yield path, STGCNPP_PHYSICS.format(
+                title=(f'Stock ST-GCN++ (joint) + PhysicsAccelerationNeck on '
+                       f'{name}, {fill_text(level, None)}.'),
+                baseline=baseline)
+
+
 def all_configs():
     yield from baseline_configs()
     yield from finetec_configs()
+    yield from stgcnpp_physics_configs()
 
 
 def main():
