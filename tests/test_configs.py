@@ -30,7 +30,7 @@ def test_config_parses(path):
     assert cfg.custom_imports.imports == ['finetec_mmaction']
     if 'cls_head' in cfg.model:
         assert cfg.model.cls_head.num_classes == cfg.num_classes
-    if cfg.model.type == 'RecognizerFineTec' and cfg.model.completion:
+    if cfg.model.type == 'RecognizerFineTec' and cfg.model.get('completion'):
         # the completion network must see exactly the sampled clip
         assert cfg.model.completion.clip_len == cfg.clip_len
 

@@ -3,6 +3,9 @@ the synthetic Gym-format data with a tiny ST-GCN++."""
 import json
 import os
 import os.path as osp
+import re
+import subprocess
+import sys
 
 from e2e_utils import (TEST_CONFIGS, TOOLS, data_options, last_checkpoint,
                        run)
@@ -54,9 +57,8 @@ def test_stock_mmaction_train_script_runs_a_finetec_config(
 
 def test_dist_train_and_test_with_two_processes(synthetic_file, tmp_path):
     """torchrun + DDP (gloo on CPU): 2-process metrics equal 1-process ones."""
-    import re
-    import subprocess
-    env = dict(os.environ, OMP_NUM_THREADS='1', PORT='29533')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PORT='29533',
+               PYTHON=sys.executable)
     work_dir = str(tmp_path / 'work')
     train = subprocess.run(
         ['bash', osp.join(TOOLS, 'dist_train.sh'), TINY_CONFIG, '2',
