@@ -25,9 +25,7 @@ import csv
 import io
 import json
 import math
-import os
 import os.path as osp
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -44,6 +42,8 @@ from ..core.masking import STRATEGIES, resolve_ratio
 from ..evaluation.metrics.completion_metric import (BASELINES, baseline_fill,
                                                     restoration_errors,
                                                     summarize_errors)
+from ..utils.io import atomic_write
+from ..utils.io import resolve_checkpoint as resolve_work_dir_checkpoint
 
 #: Methods in table order: the classical fills, then the model.
 METHODS = BASELINES + ('completion', )
@@ -322,11 +322,7 @@ def find_sample(dataset, sample) -> int:
 # ---------------------------------------------------------------- models
 def resolve_checkpoint(path: str) -> str:
     """A checkpoint file, or the one a work dir's ``last_checkpoint`` names."""
-    if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if osp.isfile(pointer):
-            with open(pointer) as f:
-                path = f.read().strip()
+    path = resolve_work_dir_checkpoint(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'Checkpoint not found: {path}')
     return path
@@ -657,20 +653,8 @@ def results_to_rows(results: Dict) -> List[Dict]:
 
 
 def atomic_write_text(path: str, text: str) -> None:
-    """Write through a temporary file in the same folder, then rename."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix='.part')
-    try:
-        with os.fdopen(fd, 'w', newline='') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    """Write ``text`` to ``path`` atomically (temp file + rename)."""
+    atomic_write(path, lambda f: f.write(text), mode='w')
 
 
 def _json_safe(value):
@@ -830,15 +814,5 @@ def draw_completion_strip(corrupted: np.ndarray,
     fig.subplots_adjust(left=0.05, right=0.99, top=1 - 0.55 / height,
                         bottom=0.3 / height, wspace=0.05, hspace=0.15)
 
-    folder = osp.dirname(osp.abspath(out_file))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix='.png')
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format='png', dpi=dpi)
-        os.replace(tmp, out_file)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(out_file, lambda f: fig.savefig(f, format='png', dpi=dpi))
     return out_file

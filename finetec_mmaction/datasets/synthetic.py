@@ -29,13 +29,12 @@ subject's left, y: up, z: forward) with plausible limb lengths in units of
 body height; twists rotate about the body's y axis, saltos rotate in the
 image plane, and it is projected orthographically.
 """
-import os
-import os.path as osp
 import pickle
-import tempfile
 from typing import Dict, List
 
 import numpy as np
+
+from ..utils.io import atomic_write
 
 __all__ = [
     'SYNTHETIC_GYM_MAX_CLASSES', 'synthetic_class_spec', 'make_synthetic_gym',
@@ -292,21 +291,5 @@ def write_synthetic_gym(path: str, **kwargs) -> Dict:
         dict: The written data.
     """
     data = make_synthetic_gym(**kwargs)
-    path = osp.abspath(os.fspath(path))
-    out_dir = osp.dirname(path)
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(
-        dir=out_dir, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(data, f, protocol=4)
-        # mkstemp creates the file 0600; give it the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    atomic_write(path, lambda f: pickle.dump(data, f, protocol=4))
     return data

@@ -8,9 +8,7 @@ model inputs. A bank can be saved to and loaded from a file, and it lives in
 a buffer so that it travels inside checkpoints.
 """
 import json
-import os
 import os.path as osp
-import tempfile
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -20,6 +18,7 @@ import torch.nn as nn
 from ...core.fill import fill_missing_frames
 from ...datasets.safe_pickle import safe_load_pickle
 from ...datasets.validation import select_split, validate_annotations
+from ...utils.io import atomic_write
 
 BankSource = Union[None, str, dict, np.ndarray, torch.Tensor, 'SkeletonBank']
 
@@ -67,24 +66,6 @@ def _normalize_3d(kp: np.ndarray) -> np.ndarray:
     results = PreNormalize3D().transform(
         dict(keypoint=kp.copy(), total_frames=kp.shape[1]))
     return results['keypoint']
-
-
-def _atomic_write(path: str, write_fn) -> None:
-    """Write through a temporary file in the same folder, then rename, so a
-    reader (or another rank) never sees a half-written bank."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.bank-', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write_fn(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 class SkeletonBank(nn.Module):
@@ -213,10 +194,10 @@ class SkeletonBank(nn.Module):
         seq = self.sequences.detach().cpu()
         meta = json.dumps(self.meta)
         if path.endswith(('.pt', '.pth')):
-            _atomic_write(path, lambda f: torch.save(
+            atomic_write(path, lambda f: torch.save(
                 dict(sequences=seq, meta=meta), f))
         else:
-            _atomic_write(path, lambda f: np.savez(
+            atomic_write(path, lambda f: np.savez(
                 f, sequences=seq.numpy(), meta=np.array(meta)))
 
     @classmethod

@@ -10,6 +10,7 @@ from mmaction.models.recognizers import RecognizerGCN
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
 from ...core.fill import frame_validity
+from ...utils.io import resolve_checkpoint
 
 
 @MODELS.register_module()
@@ -85,13 +86,8 @@ class RecognizerFineTec(RecognizerGCN):
         existing checkpoint works, and again after ``init_weights``)."""
         if self.completion_checkpoint is None:
             return
-        path = self.completion_checkpoint
-        if osp.isdir(path):
-            # a stage-1 work dir: take the checkpoint mmengine saved last
-            pointer = osp.join(path, 'last_checkpoint')
-            if osp.isfile(pointer):
-                with open(pointer) as f:
-                    path = f.read().strip()
+        # a stage-1 work dir stands for the checkpoint mmengine saved last
+        path = resolve_checkpoint(self.completion_checkpoint)
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'Stage-1 completion checkpoint not found: {path}. Train '
