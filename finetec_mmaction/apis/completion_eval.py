@@ -42,6 +42,7 @@ from ..core.masking import STRATEGIES, resolve_ratio
 from ..evaluation.metrics.completion_metric import (BASELINES, baseline_fill,
                                                     restoration_errors,
                                                     summarize_errors)
+from ..models.completion.checkpoint import load_completion_weights
 from ..utils.io import atomic_write
 from ..utils.io import resolve_checkpoint as resolve_work_dir_checkpoint
 
@@ -340,21 +341,8 @@ def load_completion(cfg, checkpoint: str, device: str = 'cpu'):
     comp_cfg['bank'] = None  # the checkpoint holds the bank
     with DefaultScope.overwrite_default_scope('mmaction'):
         completion = MODELS.build(comp_cfg)
-    path = resolve_checkpoint(checkpoint)
-    state = _load_checkpoint(path, map_location='cpu')
-    state = state.get('state_dict', state)
-    prefix = 'completion.'
-    weights = {k[len(prefix):]: v for k, v in state.items()
-               if k.startswith(prefix)}
-    if not weights:
-        raise KeyError(f'{path} holds no "completion.*" weights: is it a '
-                       'stage-1 (CompletionPretrainer) checkpoint?')
-    try:
-        completion.load_state_dict(weights, strict=True)
-    except RuntimeError as err:
-        raise RuntimeError(f'The completion weights in {path} do not fit the '
-                           f'completion config of {cfg.filename}: '
-                           f'{err}') from err
+    load_completion_weights(completion, resolve_checkpoint(checkpoint),
+                            cfg.filename)
     return completion.to(device).eval()
 
 

@@ -4,12 +4,12 @@ from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.logging import MMLogger
-from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmaction.models.recognizers import RecognizerGCN
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
 from ...core.fill import frame_validity
+from ..completion.checkpoint import load_completion_weights
 from ...utils.io import resolve_checkpoint
 
 
@@ -93,21 +93,7 @@ class RecognizerFineTec(RecognizerGCN):
                 f'Stage-1 completion checkpoint not found: {path}. Train '
                 'module ① first (e.g. tools/train.py configs/finetec/'
                 'completion_*.py) or set completion_checkpoint=None.')
-        checkpoint = _load_checkpoint(path, map_location='cpu')
-        state = checkpoint.get('state_dict', checkpoint)
-        prefix = 'completion.'
-        weights = {k[len(prefix):]: v for k, v in state.items()
-                   if k.startswith(prefix)}
-        if not weights:
-            raise KeyError(f'{path} holds no "completion.*" weights: is it a '
-                           'stage-1 (CompletionPretrainer) checkpoint?')
-        try:
-            self.completion.load_state_dict(weights, strict=True)
-        except RuntimeError as err:
-            raise RuntimeError(
-                f'The completion weights in {path} do not fit this model\'s '
-                f'completion config (layout, clip_len or width differ): '
-                f'{err}') from err
+        load_completion_weights(self.completion, path, 'this model')
         MMLogger.get_current_instance().info(
             f'Loaded the frozen completion module from {path}')
 
