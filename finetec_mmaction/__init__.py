@@ -2,12 +2,13 @@
 
 Importing this package first applies the compatibility fixes the OpenMMLab
 stack needs here (see :mod:`finetec_mmaction.compat`), then registers every
-FineTec dataset, transform, model and metric in MMAction2's registries.
+FineTec dataset, transform, model, metric and hook in MMAction2's
+registries.
 Load it from a config with ``custom_imports = dict(imports=['finetec_mmaction'])``.
 """
 from .compat import apply_compat_fixes
 
 apply_compat_fixes()
 
-from . import datasets, evaluation, models, utils  # noqa: E402,F401
+from . import datasets, engine, evaluation, models, utils  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401

@@ -4,10 +4,18 @@ Every fix here must run before anything imports ``mmaction.models``; the
 package ``__init__`` calls :func:`apply_compat_fixes` first. Each fix is
 idempotent and only touches what is broken (see ``STACK.md`` in the repo
 notes for the symptoms).
+
+One change is a reliability fix rather than a compatibility fix:
+:func:`_atomic_checkpoint_writes` makes mmengine write checkpoints and the
+``last_checkpoint`` pointer through a temporary file and a rename. It is
+applied here, at ``import finetec_mmaction``, so that it also covers
+MMAction2's own ``tools/train.py`` running a config that loads the plugin via
+``custom_imports``.
 """
 import importlib
 import importlib.metadata
 import importlib.util
+import io
 import os
 import sys
 import types
@@ -113,6 +121,94 @@ def _cpu_distributed_init() -> None:
     dist_utils._init_dist_pytorch = init_dist_pytorch
 
 
+class _AtomicTextFile(io.StringIO):
+    """A text "file" that collects what is written and, when closed without
+    an error, writes it to ``path`` with :func:`atomic_write`."""
+
+    def __init__(self, path) -> None:
+        super().__init__()
+        self._path = path
+        self._failed = False
+
+    def __exit__(self, exc_type, exc, tb):
+        self._failed = exc_type is not None
+        self.close()
+        return False
+
+    def close(self) -> None:
+        if not self.closed and not self._failed:
+            from .utils.io import atomic_write
+            text = self.getvalue()
+            atomic_write(self._path, lambda f: f.write(text), mode='w')
+        super().close()
+
+
+def _atomic_checkpoint_writes() -> None:
+    # mmengine 0.10.7 writes a checkpoint in place (``save_checkpoint``:
+    # torch.save into memory, then ``LocalBackend.put`` opens the final
+    # path with 'wb') and ``CheckpointHook`` then rewrites ``last_checkpoint``
+    # in place with ``open(..., 'w')``. A run killed during either write
+    # leaves a truncated ``.pth`` or an empty pointer as the latest
+    # checkpoint, and ``--resume`` then fails. Here both go through a
+    # temporary file in the same folder and ``os.replace``
+    # (``utils.io.atomic_write``), so a reader sees the old file or the new
+    # one, never a part (a killed run may leave a hidden ``.NAME.*.tmp``).
+    #
+    # * ``save_checkpoint`` is wrapped where it is looked up: in
+    #   ``mmengine.runner.checkpoint`` (the strategies import it from there
+    #   at call time), ``mmengine.runner`` (``CheckpointHook._publish_model``)
+    #   and ``mmengine.runner.runner`` (``Runner.save_checkpoint``, which
+    #   imported the name at module import). Only local files are changed;
+    #   other backends (petrel, http, pavi) keep mmengine's code.
+    # * ``last_checkpoint``: ``open`` is shadowed in the module
+    #   ``mmengine.hooks.checkpoint_hook`` only, and only for ``'w'`` on a
+    #   file named ``last_checkpoint``; every other call is the builtin.
+    import builtins
+
+    import mmengine.hooks.checkpoint_hook as checkpoint_hook
+    import mmengine.runner as runner_pkg
+    import mmengine.runner.checkpoint as checkpoint_mod
+    import mmengine.runner.runner as runner_mod
+
+    original = checkpoint_mod.save_checkpoint
+    if not getattr(original, '_finetec_atomic', False):
+
+        def save_checkpoint(checkpoint, filename, file_client_args=None,
+                            backend_args=None):
+            from mmengine.fileio import LocalBackend, get_file_backend
+            local = (isinstance(filename, (str, os.PathLike))
+                     and not str(filename).startswith('pavi://')
+                     and file_client_args is None and isinstance(
+                         get_file_backend(filename, backend_args=backend_args),
+                         LocalBackend))
+            if not local:
+                return original(checkpoint, filename, file_client_args,
+                                backend_args)
+            import torch
+            from .utils.io import atomic_write
+            atomic_write(filename, lambda f: torch.save(checkpoint, f))
+
+        save_checkpoint.__doc__ = (
+            'mmengine\'s ``save_checkpoint``, writing local files atomically '
+            '(finetec_mmaction.compat).\n\n' + (original.__doc__ or ''))
+        save_checkpoint._finetec_atomic = True
+        save_checkpoint._finetec_original = original
+        for module in (checkpoint_mod, runner_pkg, runner_mod):
+            module.save_checkpoint = save_checkpoint
+
+    if not getattr(getattr(checkpoint_hook, 'open', None), '_finetec_atomic',
+                   False):
+
+        def checkpoint_hook_open(file, mode='r', *args, **kwargs):
+            if mode == 'w' and not args and not kwargs and \
+                    os.path.basename(os.fspath(file)) == 'last_checkpoint':
+                return _AtomicTextFile(file)
+            return builtins.open(file, mode, *args, **kwargs)
+
+        checkpoint_hook_open._finetec_atomic = True
+        checkpoint_hook.open = checkpoint_hook_open
+
+
 def apply_compat_fixes() -> None:
     """Apply every fix; safe to call more than once."""
     _alias_importlib_metadata()
@@ -121,3 +217,4 @@ def apply_compat_fixes() -> None:
     _stand_in_for_drn()
     _disable_multimodal_if_broken()
     _cpu_distributed_init()
+    _atomic_checkpoint_writes()

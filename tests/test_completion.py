@@ -17,7 +17,7 @@ from finetec_mmaction.core import (PAPER_STRATEGIES, fill_missing_frames,
                                    num_missing_frames, sample_valid_mask)
 from finetec_mmaction.core import masking as core_masking
 from finetec_mmaction.evaluation import CompletionMetric
-from finetec_mmaction.core.fill import gap_distances, linear_fill
+from finetec_mmaction.core.fill import akima_fill, gap_distances, linear_fill
 from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 ContextAwareCompletion,
                                                 SkeletonBank,
@@ -90,17 +90,46 @@ def test_shapes_and_observed_frames_unchanged(layout, training):
         assert torch.allclose(flat.view_as(out), out, atol=1e-6)
 
 
-def test_untrained_model_is_linear_interpolation():
-    model = make_model().eval()
+@pytest.mark.parametrize('base_fill', ['akima', 'linear'])
+def test_untrained_model_is_its_base_interpolation(base_fill):
+    model = make_model(base_fill=base_fill).eval()
     gt = smooth(6, 24, 17, 3)
     valid = random_valid((6, 24), 0.75, 'in-between')
     x = gt * valid[..., None, None]
     out = model(x, valid)
     expect = np.stack([
-        fill_missing_frames(s.numpy(), v.numpy(), 'linear', axis=0)
+        fill_missing_frames(s.numpy(), v.numpy(), base_fill, axis=0)
         for s, v in zip(x, valid)
     ])
-    np.testing.assert_allclose(out.detach().numpy(), expect, atol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy(), expect, atol=1e-5)
+    with pytest.raises(ValueError, match='base_fill'):
+        make_model(base_fill='cubic')
+
+
+def test_akima_fill_matches_scipy():
+    from scipy.interpolate import Akima1DInterpolator
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(40, 30, 4, 2)).cumsum(1))
+    valid = torch.from_numpy(rng.random((40, 30)) < rng.random((40, 1)))
+    valid[0] = False  # no observed frame: unchanged
+    valid[1] = False
+    valid[1, [3, 9]] = True  # two observed frames: linear interpolation
+    out = akima_fill(x * valid[..., None, None], valid).numpy()
+    linear = linear_fill(x * valid[..., None, None], valid).numpy()
+    checked = 0
+    for seq, val, got, lin in zip(x.numpy(), valid.numpy(), out, linear):
+        np.testing.assert_array_equal(got[val], seq[val])
+        frames = np.flatnonzero(val)
+        expect = lin.copy()
+        if len(frames) >= 3:
+            t = np.arange(len(val))
+            inside = (t > frames[0]) & (t < frames[-1]) & ~val
+            if inside.any():
+                expect[inside] = Akima1DInterpolator(
+                    frames, seq[frames], axis=0)(t[inside])
+                checked += 1
+        np.testing.assert_allclose(got, expect, atol=1e-9)
+    assert checked > 20
 
 
 @pytest.mark.parametrize('strategy', ['random', 'prefix', 'suffix',
@@ -131,7 +160,7 @@ def test_gap_distance_and_envelope():
     valid = torch.ones(1, 24, dtype=torch.bool)
     valid[0, 4:20] = False
     x = gt * valid[..., None, None]
-    delta = (model(x, valid) - linear_fill(x, valid)).abs().sum((-1, -2))[0]
+    delta = (model(x, valid) - akima_fill(x, valid)).abs().sum((-1, -2))[0]
     assert delta[4] < delta[8] < delta[12] and delta[19] < delta[12]
 
 

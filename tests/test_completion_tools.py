@@ -86,13 +86,13 @@ def test_benchmark_completion_fills_and_classifier(trained, synthetic_file,
     assert [s['name'] for s in results['settings']] == names
     assert results['meta']['num_samples'] == 8
     assert results['meta']['methods'] == [
-        'zero', 'nearest', 'linear', 'completion'
+        'zero', 'nearest', 'linear', 'akima', 'completion'
     ]
     for setting in results['settings']:
         ratio = float(setting['ratio'])
         assert abs(setting['missing_fraction'] - ratio) < 0.1
         res = results['restoration'][setting['name']]
-        for method in ('zero', 'nearest', 'linear', 'completion'):
+        for method in ('zero', 'nearest', 'linear', 'akima', 'completion'):
             assert all(_finite(res[method][k])
                        for k in ('mpjpe', 'n_mpjpe', 'mpjve'))
         assert res['linear']['mpjpe'] < res['zero']['mpjpe']
@@ -103,7 +103,9 @@ def test_benchmark_completion_fills_and_classifier(trained, synthetic_file,
         assert 0.5 < results['completion_over_linear'][
             setting['name']]['mpjpe'] < 1.5
         cls = results['classification'][setting['name']]
-        assert set(cls) == {'zero', 'nearest', 'linear', 'completion'}
+        assert set(cls) == {
+            'zero', 'nearest', 'linear', 'akima', 'completion'
+        }
         assert all(0 <= cls[m]['top1'] <= 1 for m in cls)
     assert 0 <= results['classification']['clean']['top1'] <= 1
 
@@ -122,12 +124,12 @@ def test_benchmark_completion_fills_and_classifier(trained, synthetic_file,
 
     with open(osp.join(out_dir, 'completion_benchmark.csv')) as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 1 + 9 * 4  # clean classifier row + settings x methods
+    assert len(rows) == 1 + 9 * 5  # clean classifier row + settings x methods
     assert rows[0]['strategy'] == 'clean' and rows[0]['top1']
     assert {(r['strategy'], float(r['ratio']), r['method'])
             for r in rows[1:]} == {
                 (s, float(r), m) for s in STRATEGIES for r in RATIOS
-                for m in ('zero', 'nearest', 'linear', 'completion')
+                for m in ('zero', 'nearest', 'linear', 'akima', 'completion')
             }
 
 
@@ -142,7 +144,9 @@ def test_benchmark_baselines_only(synthetic_file, tmp_path, capsys):
     assert 'interpolation' in printed
     assert not re.search(r'^completion', printed, re.M)
     results = json.load(open(osp.join(out_dir, 'completion_benchmark.json')))
-    assert results['meta']['methods'] == ['zero', 'nearest', 'linear']
+    assert results['meta']['methods'] == [
+        'zero', 'nearest', 'linear', 'akima'
+    ]
     assert results['meta']['num_samples'] == 4
     assert 'completion_over_linear' not in results
     assert 'classification' not in results
@@ -150,7 +154,7 @@ def test_benchmark_baselines_only(synthetic_file, tmp_path, capsys):
         res = results['restoration'][name]
         assert res['linear']['mpjpe'] < res['zero']['mpjpe']
     with open(osp.join(out_dir, 'completion_benchmark.csv')) as f:
-        assert len(list(csv.DictReader(f))) == 2 * 3
+        assert len(list(csv.DictReader(f))) == 2 * 4
 
 
 def test_eval_clips_are_the_zero_filled_clean_clips(synthetic_file):

@@ -1,7 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 # FineTec: MMAction2's tools/test.py with the plugin imported first (compat
-# fixes + registration), a clear error for a missing checkpoint, and a gloo
-# fallback for distributed runs on machines without CUDA.
+# fixes + registration), a clear error for a missing checkpoint or one that
+# does not fit the config (class count, skeleton layout, shapes, truncated
+# file; checked before any dataset is built), and a gloo fallback for
+# distributed runs on machines without CUDA.
 import argparse
 import os
 import os.path as osp
@@ -11,7 +13,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmaction.registry import RUNNERS
-from finetec_mmaction.utils import use_gloo_without_cuda
+from finetec_mmaction.utils import (check_runner_checkpoint,
+                                    use_gloo_without_cuda)
 
 
 def parse_args():
@@ -125,6 +128,10 @@ def main():
         # build customized runner from the registry
         # if 'runner_type' is set in the cfg
         runner = RUNNERS.build(cfg)
+
+    # mmengine loads with strict=False and only logs shape mismatches:
+    # stop here instead of testing random weights
+    check_runner_checkpoint(runner, training=False)
 
     # start testing
     runner.test()

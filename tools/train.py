@@ -1,7 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 # FineTec: MMAction2's tools/train.py with the plugin imported first (it
-# applies the stack's compat fixes and registers the FineTec modules) and a
-# gloo fallback for distributed runs on machines without CUDA.
+# applies the stack's compat fixes and registers the FineTec modules), a check
+# that the checkpoint of load_from / --resume fits the config before anything
+# is built from data, and a gloo fallback for distributed runs on machines
+# without CUDA.
 import argparse
 import os
 import os.path as osp
@@ -11,7 +13,9 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmaction.registry import RUNNERS
-from finetec_mmaction.utils import use_gloo_without_cuda
+from finetec_mmaction.engine.optimizers import enable_amp
+from finetec_mmaction.utils import (check_runner_checkpoint,
+                                    use_gloo_without_cuda)
 
 
 def parse_args():
@@ -29,7 +33,9 @@ def parse_args():
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic-mixed-precision training')
+        help='enable automatic-mixed-precision training (bfloat16 autocast '
+        'on CPU and on GPUs that support it, else float16 with loss '
+        'scaling)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -90,14 +96,10 @@ def merge_args(cfg, args):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
-    # enable automatic-mixed-precision training
+    # enable automatic-mixed-precision training: bfloat16 autocast on CPU
+    # and on GPUs that support it, else float16 with dynamic loss scaling
     if args.amp is True:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        assert optim_wrapper in ['OptimWrapper', 'AmpOptimWrapper'], \
-            '`--amp` is not supported custom optimizer wrapper type ' \
-            f'`{optim_wrapper}.'
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        enable_amp(cfg)
 
     # resume training
     if args.resume == 'auto':
@@ -140,6 +142,11 @@ def main():
         # build customized runner from the registry
         # if 'runner_type' is set in the cfg
         runner = RUNNERS.build(cfg)
+
+    # load_from / resume: stop on a checkpoint that does not fit (mmengine
+    # would skip mismatched weights with a log line); a new class count
+    # alone is allowed with load_from (fine-tuning)
+    check_runner_checkpoint(runner, training=True)
 
     # start training
     runner.train()

@@ -5,6 +5,15 @@ _base_ = 'mmaction::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['finetec_mmaction'], allow_failed_imports=False)
 
+# logs "corruption digest <sha256> over N samples" before each val/test epoch
+# (equal digests: scored on the same missing frames), and stops before a
+# load_from / resume checkpoint of another class count or skeleton layout is
+# loaded (mmengine would skip those weights with a log line)
+custom_hooks = [
+    dict(type='CorruptionDigestHook'),
+    dict(type='CheckpointCompatibilityHook')
+]
+
 model = dict(
     type='CompletionPretrainer',
     completion=dict(
@@ -120,7 +129,7 @@ val_evaluator = dict(
     type='CompletionMetric',
     coord_channels=2,
     joints=None,
-    baselines=('zero', 'nearest', 'linear'))
+    baselines=('zero', 'nearest', 'linear', 'akima'))
 test_evaluator = val_evaluator
 
 train_cfg = dict(

@@ -7,6 +7,15 @@ _base_ = [
 
 custom_imports = dict(imports=['finetec_mmaction'], allow_failed_imports=False)
 
+# logs "corruption digest <sha256> over N samples" before each val/test epoch
+# (equal digests: scored on the same missing frames), and stops before a
+# load_from / resume checkpoint of another class count or skeleton layout is
+# loaded (mmengine would skip those weights with a log line)
+custom_hooks = [
+    dict(type='CorruptionDigestHook'),
+    dict(type='CheckpointCompatibilityHook')
+]
+
 model = dict(
     completion=dict(clip_len=100),
     # stage 1's work dir (its last checkpoint) or a checkpoint file

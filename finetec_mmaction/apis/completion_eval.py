@@ -52,6 +52,7 @@ METHOD_LABELS = {
     'zero': 'zero-fill',
     'nearest': 'duplication',
     'linear': 'interpolation',
+    'akima': 'Akima spline',
     'completion': 'completion',
 }
 ERROR_NAMES = (('mpjpe', 'MPJPE'), ('n_mpjpe', 'N-MPJPE'), ('mpjve', 'MPJVE'))
@@ -259,6 +260,13 @@ def build_eval_dataset(spec: EvalSpec,
                  split=spec.split, num_classes=spec.num_classes,
                  pipeline=corruption_pipeline(spec, ratio, strategy),
                  test_mode=True))
+    return subset_evenly(dataset, max_samples)
+
+
+def subset_evenly(dataset, max_samples: Optional[int] = None):
+    """Keep ``max_samples`` samples of a built dataset, spread evenly over
+    it (a split is often ordered by class); all of them for ``None``.
+    In place; returns the dataset."""
     if max_samples is not None and max_samples < len(dataset):
         if max_samples < 1:
             raise ValueError(f'max_samples must be >= 1, got {max_samples}.')
@@ -351,16 +359,47 @@ def load_classifier(cls_cfg, checkpoint: str, spec: EvalSpec,
     """A recognizer (e.g. stock ST-GCN++) with its checkpoint, checked
     against the evaluated clips, in eval mode."""
     check_classifier_config(cls_cfg, spec)
+    return load_recognizer(cls_cfg, checkpoint, device, role='classifier')
+
+
+def load_recognizer(cfg, checkpoint: str, device: str = 'cpu',
+                    role: str = 'model'):
+    """The recognizer of ``cfg.model`` (stock ``RecognizerGCN`` or
+    ``RecognizerFineTec``) with the weights of ``checkpoint`` (a file or a
+    work dir), loaded strictly, in eval mode.
+
+    A FineTec model is built without reading its stage-1 checkpoint or bank
+    source: a stage-2 checkpoint holds the ``completion.*`` weights, bank
+    included. When ``checkpoint`` has none (a stock ST-GCN++ checkpoint
+    under a plug-and-play config), they come from
+    ``model.completion_checkpoint``.
+    """
+    model_cfg = _plain(cfg.model)
+    stage1 = model_cfg.get('completion_checkpoint')
+    if model_cfg.get('completion'):
+        model_cfg['completion_checkpoint'] = None
+        model_cfg['completion']['bank'] = None  # filled from a checkpoint
     with DefaultScope.overwrite_default_scope('mmaction'):
-        model = MODELS.build(_plain(cls_cfg.model))
+        model = MODELS.build(model_cfg)
     path = resolve_checkpoint(checkpoint)
     state = _load_checkpoint(path, map_location='cpu')
-    state = state.get('state_dict', state)
+    state = dict(state.get('state_dict', state))
+    completion = getattr(model, 'completion', None)
+    if completion is not None and not any(
+            k.startswith('completion.') for k in state):
+        if not stage1:
+            raise KeyError(
+                f'{path} holds no completion.* weights and {cfg.filename} '
+                'sets no model.completion_checkpoint to take them from.')
+        load_completion_weights(completion, resolve_checkpoint(stage1),
+                                cfg.filename)
+        state.update({f'completion.{k}': v
+                      for k, v in completion.state_dict().items()})
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        raise RuntimeError(f'{path} does not fit the classifier config '
-                           f'{cls_cfg.filename}: {err}') from err
+        raise RuntimeError(f'{path} does not fit the {role} config '
+                           f'{cfg.filename}: {err}') from err
     return model.to(device).eval()
 
 
@@ -413,15 +452,21 @@ def classify(classifier, clips, device: str = 'cpu') -> np.ndarray:
     return np.stack([s.pred_score.float().cpu().numpy() for s in samples])
 
 
-def _accuracy(scores: List[np.ndarray], labels: List[np.ndarray]) -> Dict:
+def _accuracy(scores: List[np.ndarray], labels: List[np.ndarray],
+              topk: Sequence[int] = (1, )) -> Dict:
+    """``top{k}`` for each ``k`` in ``topk``, ``mean_class_acc`` and
+    ``num_samples`` of batches of class scores ``(N, num_classes)`` and
+    labels ``(N,)``."""
     from mmaction.evaluation.functional import (mean_class_accuracy,
                                                 top_k_accuracy)
     scores = np.concatenate(scores)
     labels = np.concatenate(labels)
-    return dict(
-        top1=float(top_k_accuracy(list(scores), list(labels), (1, ))[0]),
+    accs = top_k_accuracy(list(scores), list(labels), tuple(topk))
+    result = {f'top{k}': float(a) for k, a in zip(topk, accs)}
+    result.update(
         mean_class_acc=float(mean_class_accuracy(list(scores), list(labels))),
         num_samples=int(len(labels)))
+    return result
 
 
 def parse_ratio(value) -> float:
@@ -658,19 +703,23 @@ def _json_safe(value):
     return value
 
 
-def write_results(results: Dict, out_dir: str,
-                  stem: str = 'completion_benchmark') -> Tuple[str, str]:
-    """Write ``{stem}.json`` and ``{stem}.csv`` into ``out_dir``
-    atomically; returns their paths."""
+def write_results(results: Dict,
+                  out_dir: str,
+                  stem: str = 'completion_benchmark',
+                  rows: Optional[List[Dict]] = None,
+                  fields: Sequence[str] = CSV_FIELDS) -> Tuple[str, str]:
+    """Write ``{stem}.json`` (``results``) and ``{stem}.csv`` (``rows``,
+    columns ``fields``; default: :func:`results_to_rows` of a restoration
+    benchmark) into ``out_dir`` atomically; returns their paths."""
     json_path = osp.join(out_dir, f'{stem}.json')
     csv_path = osp.join(out_dir, f'{stem}.csv')
     atomic_write_text(json_path,
                       json.dumps(_json_safe(results), indent=2) + '\n')
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, restval='',
+    writer = csv.DictWriter(buf, fieldnames=list(fields), restval='',
                             lineterminator='\n')
     writer.writeheader()
-    for row in results_to_rows(results):
+    for row in (results_to_rows(results) if rows is None else rows):
         writer.writerow({k: ('' if v is None or (isinstance(v, float) and
                                                  math.isnan(v)) else v)
                          for k, v in row.items()})

@@ -1,4 +1,10 @@
+from .checkpoint_check import (CheckpointMismatchError,
+                               check_checkpoint_compatible,
+                               check_runner_checkpoint)
 from .dist import use_gloo_without_cuda
 from .io import atomic_write, resolve_checkpoint
 
-__all__ = ['atomic_write', 'resolve_checkpoint', 'use_gloo_without_cuda']
+__all__ = [
+    'CheckpointMismatchError', 'atomic_write', 'check_checkpoint_compatible',
+    'check_runner_checkpoint', 'resolve_checkpoint', 'use_gloo_without_cuda'
+]

@@ -4,6 +4,15 @@ _base_ = 'mmaction::skeleton/stgcnpp/stgcnpp_8xb16-bone-u100-80e_ntu60-xsub-keyp
 
 custom_imports = dict(imports=['finetec_mmaction'], allow_failed_imports=False)
 
+# logs "corruption digest <sha256> over N samples" before each val/test epoch
+# (equal digests: scored on the same missing frames), and stops before a
+# load_from / resume checkpoint of another class count or skeleton layout is
+# loaded (mmengine would skip those weights with a log line)
+custom_hooks = [
+    dict(type='CorruptionDigestHook'),
+    dict(type='CheckpointCompatibilityHook')
+]
+
 model = dict(cls_head=dict(num_classes=12))
 
 dataset_type = 'SafePoseDataset'

@@ -167,10 +167,13 @@ class _FillMissingFrames(BaseTransform):
             valid = np.asarray(results['frame_valid'], dtype=bool)
         else:
             valid = frame_validity(keypoint).any(0)
-        for key in ('keypoint', 'keypoint_score'):
-            if key in results:
-                results[key] = fill_missing_frames(
-                    results[key], valid, self.method, axis=1)
+        results['keypoint'] = fill_missing_frames(keypoint, valid,
+                                                  self.method, axis=1)
+        if 'keypoint_score' in results:
+            # scores are bounded: a cubic fill could leave [0, 1]
+            results['keypoint_score'] = fill_missing_frames(
+                results['keypoint_score'], valid,
+                'linear' if self.method == 'akima' else self.method, axis=1)
         return results
 
     def __repr__(self) -> str:
@@ -179,12 +182,26 @@ class _FillMissingFrames(BaseTransform):
 
 @TRANSFORMS.register_module()
 class InterpolateMissingFrames(_FillMissingFrames):
-    """Fill missing frames by linear interpolation between the observed
-    neighbours (ends held constant). Place after :class:`TemporalCorruption`.
+    """Fill missing frames by interpolating between the observed neighbours
+    (ends held constant). Place after :class:`TemporalCorruption`.
 
     Modified Keys: keypoint ``(M, T, V, C)``, keypoint_score ``(M, T, V)``.
+
+    Args:
+        method (str): ``'linear'`` (the paper's "Interpolation") or
+            ``'akima'`` (piecewise cubic, see
+            :func:`finetec_mmaction.core.fill.akima_fill`; scores are still
+            filled linearly). Defaults to ``'linear'``.
     """
-    method = 'linear'
+
+    def __init__(self, method: str = 'linear') -> None:
+        if method not in ('linear', 'akima'):
+            raise ValueError('InterpolateMissingFrames method must be '
+                             f'"linear" or "akima", got {method!r}.')
+        self.method = method
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(method={self.method!r})'
 
 
 @TRANSFORMS.register_module()
@@ -242,7 +259,9 @@ class FormatCorruptionTargets(BaseTransform):
         if 'frame_valid' not in results:
             raise KeyError('FormatCorruptionTargets needs "frame_valid": put '
                            'TemporalCorruption earlier in the pipeline.')
-        inds = np.squeeze(results['frame_inds']) + results.get('offset', 0)
+        # reshape, not squeeze: a one-frame clip must keep its time axis
+        inds = np.asarray(results['frame_inds']).reshape(-1) + \
+            results.get('offset', 0)
         num_clips = results.get('num_clips', 1)
         valid = np.asarray(results['frame_valid'], dtype=bool)[inds]
         results['frame_valid'] = valid.reshape(num_clips, -1)

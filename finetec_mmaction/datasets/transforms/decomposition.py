@@ -181,16 +181,20 @@ class RegionDecomposition(BaseTransform):
         score = results.get('keypoint_score')
         with_score = score is not None and score.shape == keypoint.shape[:-1]
         channels = keypoint.shape[-1]
+        # float32 work (float16 pickles), float64 kept (PreNormalize3D's
+        # output): joints that are not perturbed come back bit for bit
+        work = np.float64 if keypoint.dtype == np.float64 or (
+            with_score and score.dtype == np.float64) else np.float32
         if with_score:
             num_coords = channels if self.num_coords is None else min(
                 self.num_coords, channels)
             data = np.concatenate(
-                [keypoint.astype(np.float32),
-                 score[..., None].astype(np.float32)], -1)
+                [keypoint.astype(work),
+                 score[..., None].astype(work)], -1)
         else:
             num_coords = resolve_num_coords(self.layout, channels,
                                             self.num_coords)
-            data = keypoint.astype(np.float32)
+            data = keypoint.astype(work)
 
         rng = None if off else self._rng(results)
         generator = None

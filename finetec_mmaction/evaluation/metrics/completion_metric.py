@@ -30,7 +30,7 @@ from ...core.fill import fill_missing_frames
 ERROR_KEYS = (('mpjpe', 'num_joint_frames'), ('n_mpjpe', 'num_joint_frames'),
               ('mpjve', 'num_joint_velocities'))
 #: Classical fills that can be scored next to a model.
-BASELINES = ('zero', 'nearest', 'linear')
+BASELINES = ('zero', 'nearest', 'linear', 'akima')
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -127,8 +127,9 @@ def baseline_fill(gt, valid, method: str) -> np.ndarray:
         gt (array-like): ``(N, T, V, C)`` clean sequences.
         valid (array-like): ``(N, T)`` bool.
         method (str): ``'zero'`` (leave zeros), ``'nearest'`` (duplicate the
-            nearest observed frame) or ``'linear'`` (interpolate), the last
-            two by :func:`finetec_mmaction.core.fill.fill_missing_frames`.
+            nearest observed frame), ``'linear'`` (interpolate) or
+            ``'akima'`` (piecewise-cubic interpolation), the last three by
+            :func:`finetec_mmaction.core.fill.fill_missing_frames`.
 
     Returns:
         np.ndarray: ``(N, T, V, C)`` restored sequences.
@@ -179,7 +180,8 @@ class CompletionMetric(BaseMetric):
         pred_key (str, optional): Field holding the restoration; ``None``
             scores only the baselines. Defaults to ``'pred_keypoint'``.
         baselines (Sequence[str]): Classical fills to score on the same
-            samples: any of ``'zero'``, ``'nearest'``, ``'linear'``.
+            samples: any of ``'zero'``, ``'nearest'``, ``'linear'``,
+            ``'akima'``.
         collect_device (str): Defaults to ``'cpu'``.
         prefix (str, optional): Defaults to ``'completion'``.
     """

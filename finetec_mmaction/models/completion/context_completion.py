@@ -6,10 +6,11 @@ and by a prompt pair drawn from that bank (SPEC §①).
 
 Design choices (documented here because the paper leaves them open):
 
-* **Residual over interpolation.** The network predicts a correction to the
-  linear interpolation of the observed frames, and its output projection is
-  zero-initialised, so an untrained model *is* linear interpolation and
-  training starts from that baseline. The correction is low-passed in time
+* **Residual over interpolation.** The network predicts a correction to an
+  interpolation of the observed frames (``base_fill``: Akima's piecewise
+  cubic by default, which already beats linear interpolation on real
+  motion; or linear), and its output projection is zero-initialised, so an
+  untrained model *is* that interpolation and training starts from it. The correction is low-passed in time
   (lowest DCT bases) and scaled by a gap envelope ``d_prev * d_next`` (the
   shape of the interpolation error of smooth motion): frames next to
   observed ones barely move, the middle of long gaps may move most.
@@ -40,7 +41,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from ...core.fill import frame_validity, gap_distances, linear_fill
+from ...core.fill import FILLS, frame_validity, gap_distances
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
 from .bank import BankSource, SkeletonBank
@@ -153,6 +154,11 @@ class ContextAwareCompletion(BaseModule):
             one drawn per prompt. Defaults to the paper's five.
         test_prompt_seed (int): Seed of the fixed prompt used in eval mode.
             Defaults to 0.
+        base_fill (str): The interpolation of the coordinates the correction
+            is added to: ``'akima'``
+            (:func:`finetec_mmaction.core.fill.akima_fill`) or ``'linear'``;
+            other channels (scores) are interpolated linearly. Defaults to
+            ``'akima'``.
         fuse_prompt (bool): Add prompt features into the query stream.
             ``False`` gives the prompt-free ablation (the prompt is still
             reconstructed in training). Defaults to True.
@@ -191,6 +197,7 @@ class ContextAwareCompletion(BaseModule):
                  prompt_strategies: Sequence[str] = PAPER_STRATEGIES,
                  test_prompt_seed: int = 0,
                  fuse_prompt: bool = True,
+                 base_fill: str = 'akima',
                  gap_envelope: Optional[str] = 'quadratic',
                  gap_scale: float = 4.0,
                  smooth_freqs: Optional[int] = None,
@@ -210,6 +217,10 @@ class ContextAwareCompletion(BaseModule):
         self.num_channels = num_channels
         if coord_channels is None:
             coord_channels = num_channels
+        if base_fill not in ('akima', 'linear'):
+            raise ValueError('base_fill must be "akima" or "linear", got '
+                             f'{base_fill!r}.')
+        self.base_fill = base_fill
         if gap_envelope not in ('quadratic', 'linear', None):
             raise ValueError('gap_envelope must be "quadratic", "linear" or '
                              f'None, got {gap_envelope!r}.')
@@ -306,7 +317,12 @@ class ContextAwareCompletion(BaseModule):
         Returns ``(filled, envelope, hidden)``: ``(B, T, K, C)``,
         ``(B, T, 1, 1)`` and ``(B, T, K, H)``.
         """
-        filled = linear_fill(x, valid)
+        cc = self.coord_channels
+        # scores are filled linearly: a cubic could leave their [0, 1] range
+        filled = torch.cat([
+            FILLS[self.base_fill](x[..., :cc], valid),
+            FILLS['linear'](x[..., cc:], valid)
+        ], dim=-1)
         d_prev, d_next = (d.to(x.dtype)[..., None, None]
                           for d in gap_distances(valid))
         per_frame = torch.cat([

@@ -197,7 +197,11 @@ class PhysicsAccelerationNeck(BaseModule):
         qd = finite_difference_velocity(q, -3, valid)
         D = self.state_dims
         feat = torch.cat([q.reshape(-1, T, D), qd.reshape(-1, T, D)], -1)
-        feat = self.in_norm(feat.transpose(1, 2)).transpose(1, 2)
+        # contiguous BatchNorm input: torch.compile's fake tensors give a
+        # CPU BatchNorm of a transposed input other strides than the real
+        # kernel, and the compiled Linear below then fails on a view
+        feat = self.in_norm(feat.transpose(1, 2).contiguous()) \
+            .transpose(1, 2)
         w = valid.reshape(-1, T, 1).to(feat.dtype)
         pooled = (feat * w).sum(1) / w.sum(1).clamp(min=1)  # (N, 2D)
         hidden = self.trunk(

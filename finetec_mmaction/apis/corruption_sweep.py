@@ -1,0 +1,287 @@
+"""Accuracy of trained recognizers under increasing frame loss.
+
+Protocol:
+
+* every model is evaluated through **its own test pipeline** (``num_clips``,
+  features, fills such as ``InterpolateMissingFrames``) and its own
+  ``test_step``; only its ``TemporalCorruption`` is changed, to each
+  ``ratio × strategy`` with ``test_mode=True`` and one common ``seed``, so
+  the masks are deterministic per ``(seed, frame_dir)`` and identical for
+  every model. A clean pipeline without ``TemporalCorruption`` gets one
+  right after its normalisation transform (``PreNormalize2D`` /
+  ``PreNormalize3D``), as the README prescribes;
+* ratio 0 (no frame dropped) is evaluated once per model and shared by every
+  strategy;
+* top-1 / top-5 / mean class accuracy, as MMAction2's ``AccMetric``.
+
+Used by ``tools/analysis/corruption_sweep.py``.
+"""
+import copy
+import os.path as osp
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import DefaultScope
+from torch.utils.data import DataLoader
+
+from mmaction.registry import DATASETS
+from ..core.masking import STRATEGIES
+from ..utils.io import atomic_write
+from .completion_eval import (NORMALIZE_TYPES, _accuracy, _config_pipeline,
+                              _fmt, _leaf_dataset, _plain, _render,
+                              load_recognizer, parse_ratio, subset_evenly,
+                              write_results)
+
+#: Defaults of the tool.
+SWEEP_RATIOS = (0.0, 0.25, 0.5, 0.75, 0.9)
+SWEEP_STRATEGIES = ('random', 'in-between', 'burst', 'motion')
+#: Columns of the CSV, one row per model x strategy x ratio.
+SWEEP_FIELDS = ('model', 'strategy', 'ratio', 'top1', 'top5',
+                'mean_class_acc', 'num_samples')
+_CORRUPTION = 'TemporalCorruption'
+
+
+def _type_name(transform) -> str:
+    return str(transform.get('type', '')).split('.')[-1] \
+        if isinstance(transform, dict) else type(transform).__name__
+
+
+def sweep_pipeline(pipeline: Sequence[Dict], ratio: float, strategy: str,
+                   seed: int = 0) -> Tuple[List[Dict], bool]:
+    """A model's test pipeline with deterministic corruption at ``ratio``.
+
+    The pipeline's ``TemporalCorruption`` gets ``ratio``, ``strategy``,
+    ``test_mode=True`` and ``seed`` (its other options, e.g.
+    ``num_bursts``, are kept); a pipeline without one gets one right after
+    the normalisation transform (first in the pipeline without one).
+
+    Returns:
+        tuple: The new pipeline (plain dicts) and whether the corruption
+        was inserted.
+    """
+    pipeline = [copy.deepcopy(_plain(t)) for t in pipeline]
+    where = [i for i, t in enumerate(pipeline) if _type_name(t) == _CORRUPTION]
+    if len(where) > 1:
+        raise ValueError(f'The test pipeline has {len(where)} '
+                         f'{_CORRUPTION} transforms; expected at most one.')
+    inserted = not where
+    if inserted:
+        norms = [i for i, t in enumerate(pipeline)
+                 if _type_name(t) in NORMALIZE_TYPES]
+        index = norms[0] + 1 if norms else 0
+        pipeline.insert(index, dict(type=_CORRUPTION))
+        where = [index]
+    pipeline[where[0]].update(
+        ratio=float(ratio), strategy=strategy, test_mode=True, seed=seed)
+    return pipeline, inserted
+
+
+class SweepModel:
+    """One model of the sweep: its recognizer, its test dataset (loaded
+    once) and its test pipeline.
+
+    Args:
+        name (str): Label in tables and plots.
+        cfg (Config): The model's config (``test_dataloader``, else
+            ``val_dataloader``, gives data and pipeline).
+        checkpoint (str): Checkpoint file or work dir.
+        device (str): ``'cpu'`` / ``'cuda'``.
+        max_samples (int, optional): Evaluate this many samples, spread
+            evenly over the split.
+        seed (int): Seed of the test-time masks (the same for every model).
+    """
+
+    def __init__(self, name: str, cfg, checkpoint: str, device: str = 'cpu',
+                 max_samples: Optional[int] = None, seed: int = 0) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.checkpoint = checkpoint
+        self.seed = seed
+        dataset_cfg, pipeline = _config_pipeline(cfg)
+        self.pipeline = [_plain(t) for t in pipeline]
+        self.model = load_recognizer(cfg, checkpoint, device)
+        dataset_cfg = _plain(_leaf_dataset(dataset_cfg))
+        clean, self.inserted = sweep_pipeline(self.pipeline, 0.0, 'random',
+                                              seed)
+        dataset_cfg.update(pipeline=clean, test_mode=True)
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            self.dataset = DATASETS.build(dataset_cfg)
+        subset_evenly(self.dataset, max_samples)
+        if len(self.dataset) == 0:
+            raise ValueError(f'{cfg.filename}: the test split has no '
+                             'samples.')
+        self.data_info = dict(ann_file=dataset_cfg.get('ann_file'),
+                              split=dataset_cfg.get('split'))
+
+    def set_corruption(self, ratio: float, strategy: str) -> None:
+        """Swap the pipeline of the built dataset (data loaded once)."""
+        pipeline, _ = sweep_pipeline(self.pipeline, ratio, strategy,
+                                     self.seed)
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            self.dataset.pipeline = Compose(pipeline)
+
+    def evaluate(self, batch_size: int = 16, num_workers: int = 0,
+                 bar=None) -> Dict:
+        """Top-1 / top-5 / mean class accuracy of the current setting,
+        through the model's ``test_step``."""
+        loader = DataLoader(self.dataset, batch_size=batch_size,
+                            shuffle=False, num_workers=num_workers,
+                            collate_fn=pseudo_collate)
+        scores, labels = [], []
+        with torch.no_grad():
+            for packed in loader:
+                samples = self.model.test_step(packed)
+                scores.append(np.stack([
+                    s.pred_score.float().cpu().numpy() for s in samples
+                ]))
+                labels.append(np.array([
+                    int(s.gt_label.reshape(-1)[0]) for s in samples
+                ]))
+                if bar is not None:
+                    bar.update(len(samples))
+        return _accuracy(scores, labels, topk=(1, 5))
+
+    def describe(self) -> Dict:
+        return dict(
+            name=self.name, config=self.cfg.filename,
+            checkpoint=self.checkpoint, num_samples=len(self.dataset),
+            corruption_inserted=self.inserted,
+            test_pipeline=[_type_name(t) for t in sweep_pipeline(
+                self.pipeline, 0.0, 'random', self.seed)[0]],
+            **self.data_info)
+
+
+def unique_names(names: Sequence[str]) -> List[str]:
+    """Labels made unique by numbering repeats (``a``, ``a#2``...)."""
+    out, seen = [], {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f'{name}#{seen[name]}')
+    return out
+
+
+def run_sweep(models: Sequence[SweepModel],
+              ratios: Sequence = SWEEP_RATIOS,
+              strategies: Sequence[str] = SWEEP_STRATEGIES,
+              batch_size: int = 16,
+              num_workers: int = 0,
+              progress: bool = True,
+              meta: Optional[Dict] = None) -> Dict:
+    """Evaluate every model at every ``strategy × ratio``.
+
+    Returns:
+        dict: ``meta`` (ratios, strategies, models, seconds...) and ``rows``
+        (one per model × strategy × ratio, :data:`SWEEP_FIELDS`; the ratio-0
+        rows of a model repeat its one clean evaluation).
+    """
+    for strategy in strategies:
+        if strategy not in STRATEGIES + ('mixed', ):
+            raise ValueError(f'Unknown strategy {strategy!r}; expected one of '
+                             f'{STRATEGIES + ("mixed", )}.')
+    strategies = list(dict.fromkeys(strategies))  # drop repeats
+    if not strategies:
+        raise ValueError('No strategy given.')
+    ratios = sorted({parse_ratio(r) for r in ratios})
+    corrupted = [r for r in ratios if r > 0]
+    settings = ([(None, 0.0)] if 0.0 in ratios else []) + [
+        (s, r) for s in strategies for r in corrupted
+    ]
+    start = time.time()
+    bar = None
+    if progress:
+        from mmengine.utils import ProgressBar
+        bar = ProgressBar(sum(len(m.dataset) for m in models) * len(settings))
+    rows = []
+    for model in models:
+        for strategy, ratio in settings:
+            model.set_corruption(ratio, strategy or 'random')
+            acc = model.evaluate(batch_size, num_workers, bar)
+            for s in ([strategy] if strategy else strategies):
+                rows.append(dict(model=model.name, strategy=s, ratio=ratio,
+                                 **acc))
+    if bar is not None:
+        print(flush=True)
+    order = {(s, r): i for i, (s, r) in enumerate(
+        (s, r) for s in strategies for r in ratios)}
+    names = [m.name for m in models]
+    rows.sort(key=lambda r: (names.index(r['model']),
+                             order[(r['strategy'], r['ratio'])]))
+    return dict(
+        meta=dict(meta or {}, ratios=ratios, strategies=list(strategies),
+                  seed=models[0].seed if models else 0,
+                  clean_shared=0.0 in ratios,
+                  models=[m.describe() for m in models],
+                  seconds=round(time.time() - start, 2)),
+        rows=rows)
+
+
+# --------------------------------------------------------------- output
+def format_sweep(results: Dict) -> str:
+    """One table per metric: ``model / strategy`` rows × ratio columns."""
+    meta = results['meta']
+    ratios = meta['ratios']
+    out = []
+    for key, title in (('top1', 'top-1'), ('top5', 'top-5'),
+                       ('mean_class_acc', 'mean class accuracy')):
+        cells = {(r['model'], r['strategy'], r['ratio']): r[key]
+                 for r in results['rows']}
+        table = []
+        for model in meta['models']:
+            for strategy in meta['strategies']:
+                table.append([f"{model['name']} / {strategy}"] + [
+                    _fmt(cells.get((model['name'], strategy, ratio)), 3)
+                    for ratio in ratios
+                ])
+        header = [title] + [f'{r:g}' for r in ratios]
+        out += [_render(header, table), '']
+    samples = ', '.join(f"{m['name']}: {m['num_samples']}"
+                        for m in meta['models'])
+    out.append(f'missing ratio of each test sequence (deterministic masks, '
+               f'seed {meta["seed"]}); samples: {samples}')
+    return '\n'.join(out)
+
+
+def plot_sweep(results: Dict, out_file: str, metric: str = 'top1',
+               dpi: int = 100) -> str:
+    """Accuracy vs missing ratio: one subplot per strategy, one line per
+    model. Written atomically as PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    meta = results['meta']
+    strategies = meta['strategies']
+    fig = Figure(figsize=(3.6 * len(strategies) + 0.4, 3.6), dpi=dpi)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(strategies), squeeze=False, sharey=True)[0]
+    for ax, strategy in zip(axes, strategies):
+        for model in meta['models']:
+            points = sorted((r['ratio'], r[metric]) for r in results['rows']
+                            if r['model'] == model['name']
+                            and r['strategy'] == strategy)
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(xs, ys, marker='o', label=model['name'])
+        ax.set_title(strategy)
+        ax.set_xlabel('missing ratio')
+        ax.set_xlim(-0.02, 1.0)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel({'top1': 'top-1', 'top5': 'top-5'}.get(
+        metric, metric.replace('_', ' ')))
+    axes[-1].legend(fontsize=8, loc='best')
+    fig.tight_layout()
+    atomic_write(out_file, lambda f: fig.savefig(f, format='png', dpi=dpi))
+    return out_file
+
+
+def write_sweep(results: Dict, out_dir: str,
+                stem: str = 'corruption_sweep') -> Tuple[str, str, str]:
+    """``{stem}.json``, ``{stem}.csv`` and ``{stem}.png`` (top-1 vs missing
+    ratio) in ``out_dir``, each written atomically."""
+    json_path, csv_path = write_results(
+        results, out_dir, stem, rows=results['rows'], fields=SWEEP_FIELDS)
+    png_path = plot_sweep(results, osp.join(out_dir, f'{stem}.png'))
+    return json_path, csv_path, png_path
