@@ -56,6 +56,11 @@ else
     SWEEP_OPTS=(); BENCH_OPTS=(); SPEED_OPTS=(--batch-size 64 --clip-len 100)
 fi
 LR=$($PY -c "print(0.1 * $BATCH / 128)")
+PERSIST=$([ "$WORKERS" -gt 0 ] && echo True || echo False)
+LOADER_OPTS=()
+for loader in train_dataloader val_dataloader test_dataloader; do
+    LOADER_OPTS+=($loader.num_workers=$WORKERS $loader.persistent_workers=$PERSIST)
+done
 STAGE1=configs/finetec/${STAGE1_CFG_NAME}_${DS}-keypoint-2d.py
 stgcnpp() { echo "configs/baselines/stgcnpp/stgcnpp_${SCHED/-u/-joint-u}_${DS}-$1-keypoint-2d.py"; }
 finetec() { echo "configs/finetec/$1_${SCHED}_${DS}-${LEVEL}-keypoint-2d.py"; }
@@ -72,9 +77,7 @@ mkdir -p "$WORK/logs"
 LOGS=$WORK/logs
 STAGE2_OPTS=(train_cfg.max_epochs=$EPOCHS train_cfg.val_interval=$EPOCHS
              param_scheduler.0.T_max=$EPOCHS train_dataloader.batch_size=$BATCH
-             optim_wrapper.optimizer.lr=$LR
-             train_dataloader.num_workers=$WORKERS val_dataloader.num_workers=$WORKERS
-             test_dataloader.num_workers=$WORKERS
+             optim_wrapper.optimizer.lr=$LR "${LOADER_OPTS[@]}"
              default_hooks.checkpoint.interval=$EPOCHS)
 STAMP() { date +%H:%M:%S; }
 
@@ -90,8 +93,7 @@ echo "[$(STAMP)] stage 1 + stage-1-free models, concurrently"
 $PY tools/train.py "$STAGE1" --work-dir "$WORK/stage1" --seed 0 --cfg-options \
     train_cfg.max_iters=$STAGE1_ITERS train_cfg.val_interval=$STAGE1_ITERS \
     param_scheduler.0.T_max=$STAGE1_ITERS default_hooks.checkpoint.interval=$STAGE1_ITERS \
-    train_dataloader.num_workers=$WORKERS val_dataloader.num_workers=$WORKERS \
-    > "$LOGS/train_stage1.log" 2>&1 &
+    "${LOADER_OPTS[@]}" > "$LOGS/train_stage1.log" 2>&1 &
 STAGE1_PID=$!
 for name in stgcnpp stgcnpp-interp stgcnpp-clean finetec-wo-completion; do
     train $name &
@@ -112,8 +114,7 @@ for name in "${!CONFIGS[@]}"; do
         $PY tools/test.py "${CONFIGS[$name]}" "$(ckpt $name)" \
             --work-dir "$WORK/test/$name-$strategy" --cfg-options \
             test_dataloader.dataset.pipeline.1.strategy=$strategy \
-            test_dataloader.num_workers=$WORKERS \
-            > "$LOGS/test_$name-$strategy.log" 2>&1 &
+            "${LOADER_OPTS[@]}" > "$LOGS/test_$name-$strategy.log" 2>&1 &
     done
     wait
 done
