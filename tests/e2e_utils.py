@@ -1,4 +1,5 @@
 """Helpers of the end-to-end tests that run the tools in subprocesses."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -42,3 +43,13 @@ def scalars(work_dir):
             with open(osp.join(root, 'scalars.json')) as f:
                 return [json.loads(line) for line in f if line.strip()]
     raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir}')
+
+
+def load_tool(*parts):
+    """Import a script under tools/ as a module (to call its ``main``)."""
+    path = osp.join(TOOLS, *parts)
+    name = 'tool_' + osp.splitext(parts[-1])[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -7,7 +7,6 @@ Checkpoints of the tiny test models are written in-process (untrained: the
 sweep's numbers only have to be valid accuracies); one tiny FineTec run
 goes through tools/train.py --amp."""
 import csv
-import importlib.util
 import json
 import math
 import os
@@ -18,7 +17,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from e2e_utils import TEST_CONFIGS, TOOLS, run, scalars
+from e2e_utils import TEST_CONFIGS, TOOLS, load_tool, run, scalars
 from finetec_mmaction.apis.completion_eval import load_recognizer
 from finetec_mmaction.apis.corruption_sweep import SweepModel, sweep_pipeline
 from finetec_mmaction.apis.speed import build_model
@@ -33,17 +32,8 @@ PLUGPLAY = osp.join(TEST_CONFIGS, 'plugplay_tiny_gymsynth.py')
 CLIP_LEN = 48  # the gymsynth configs
 
 
-def _load_tool(*parts):
-    path = osp.join(TOOLS, *parts)
-    name = 'tool_' + osp.splitext(parts[-1])[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sweep_tool = _load_tool('analysis', 'corruption_sweep.py')
-speed_tool = _load_tool('analysis', 'benchmark_speed.py')
+sweep_tool = load_tool('analysis', 'corruption_sweep.py')
+speed_tool = load_tool('analysis', 'benchmark_speed.py')
 
 
 @pytest.fixture(scope='module')
@@ -249,10 +239,6 @@ def test_autocast_optim_wrapper_trains_finetec_in_bfloat16(synthetic_file):
 
 
 def test_train_tool_amp_on_cpu(synthetic_file, tmp_path):
-    with open(osp.join(TOOLS, 'train.py')) as f:
-        if 'enable_amp' not in f.read():
-            pytest.skip('tools/train.py --amp does not use '
-                        'finetec_mmaction.engine.optimizers.enable_amp yet')
     work_dir = str(tmp_path / 'amp')
     out = run([
         osp.join(TOOLS, 'train.py'), FINETEC, '--amp', '--no-validate',

@@ -6,7 +6,6 @@
 One tiny stage-1 run and one tiny clean-trained ST-GCN++ are shared by the
 module (trained at the same time, through tools/train.py)."""
 import csv
-import importlib.util
 import json
 import math
 import os
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from e2e_utils import (REPO, TEST_CONFIGS, TOOLS, data_options,
+from e2e_utils import (REPO, TEST_CONFIGS, TOOLS, data_options, load_tool,
                        last_checkpoint, run, scalars)
 from finetec_mmaction.apis import completion_eval as ce
 
@@ -30,17 +29,8 @@ STRATEGIES = ['random', 'in-between', 'burst']
 RATIOS = ['0.25', '0.5', '0.75']
 
 
-def _load_tool(*parts):
-    path = osp.join(TOOLS, *parts)
-    name = 'tool_' + osp.splitext(parts[-1])[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-benchmark_tool = _load_tool('analysis', 'completion_benchmark.py')
-visualize_tool = _load_tool('visualize_completion.py')
+benchmark_tool = load_tool('analysis', 'completion_benchmark.py')
+visualize_tool = load_tool('visualize_completion.py')
 
 
 @pytest.fixture(scope='module')
