@@ -296,6 +296,27 @@ def test_weights_the_checkpoint_lacks_are_not_an_error(tmp_path):
     check_checkpoint_compatible(plugplay, path)
 
 
+def test_skeleton_bank_size_follows_the_checkpoint(tmp_path):
+    """The bank's number of sequences and T are data, adopted on load; its
+    layout is not."""
+    from finetec_mmaction.models.completion import SkeletonBank
+    holder = nn.Module()
+    holder.bank = SkeletonBank(num_joints=17, num_channels=3, clip_len=48)
+    bank = torch.rand(5, 32, 17, 3)
+    path = save_weights(nn.ModuleDict(dict(bank=SkeletonBank(bank))),
+                        tmp_path / 'bank.pth')
+    check_checkpoint_compatible(holder, path)
+    holder.load_state_dict(torch.load(path)['state_dict'])
+    assert torch.equal(holder.bank.sequences, bank)
+    other = save_weights(
+        nn.ModuleDict(dict(bank=SkeletonBank(torch.rand(5, 32, 25, 3)))),
+        tmp_path / 'bank25.pth')
+    empty = nn.Module()
+    empty.bank = SkeletonBank(num_joints=17, num_channels=3, clip_len=48)
+    with pytest.raises(CheckpointMismatchError, match='bank.sequences'):
+        check_checkpoint_compatible(empty, other)
+
+
 @pytest.mark.parametrize('case', ['truncated', 'text', 'no_state_dict',
                                   'other_model'])
 def test_file_that_is_not_a_checkpoint_of_the_model(model_12, tmp_path, case):

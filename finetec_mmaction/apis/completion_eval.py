@@ -34,7 +34,6 @@ import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch.utils.data import DataLoader
 
 from mmaction.registry import DATASETS, MODELS
@@ -43,6 +42,8 @@ from ..evaluation.metrics.completion_metric import (BASELINES, baseline_fill,
                                                     restoration_errors,
                                                     summarize_errors)
 from ..models.completion.checkpoint import load_completion_weights
+from ..utils.checkpoint_check import (check_state_dict_compatible,
+                                      load_state_dict_file)
 from ..utils.io import atomic_write
 from ..utils.io import resolve_checkpoint as resolve_work_dir_checkpoint
 
@@ -382,8 +383,9 @@ def load_recognizer(cfg, checkpoint: str, device: str = 'cpu',
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(model_cfg)
     path = resolve_checkpoint(checkpoint)
-    state = _load_checkpoint(path, map_location='cpu')
-    state = dict(state.get('state_dict', state))
+    state = dict(load_state_dict_file(path))
+    # another class count / layout: a message in user terms, not a traceback
+    check_state_dict_compatible(model, state, path)
     completion = getattr(model, 'completion', None)
     if completion is not None and not any(
             k.startswith('completion.') for k in state):

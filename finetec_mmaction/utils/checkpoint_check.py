@@ -25,7 +25,7 @@ Where it runs, and why there:
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.logging import MMLogger
@@ -33,7 +33,8 @@ from torch import nn
 
 __all__ = [
     'CheckpointMismatchError', 'check_checkpoint_compatible',
-    'check_runner_checkpoint', 'checkpoint_to_load', 'load_state_dict_file'
+    'check_runner_checkpoint', 'check_state_dict_compatible',
+    'checkpoint_to_load', 'load_state_dict_file'
 ]
 
 #: Joint counts of the layouts of mmaction's ``Graph``, for the messages.
@@ -88,6 +89,18 @@ def _shape(value) -> Tuple[int, ...]:
     return tuple(value.shape)
 
 
+def _data_dependent_dims(model: nn.Module) -> Dict[str, int]:
+    """``{state key: n}`` for buffers whose ``n`` leading dims follow the
+    data and are adopted from the checkpoint on load (a module declares them
+    in a ``data_dependent_dims`` attribute, e.g. the completion module's
+    skeleton bank); only their trailing dims must match."""
+    dims = {}
+    for name, module in model.named_modules():
+        for key, num in getattr(module, 'data_dependent_dims', {}).items():
+            dims[f'{name}.{key}' if name else key] = num
+    return dims
+
+
 def _describe(key, ckpt_shape, model_shape) -> str:
     return f'{key}: checkpoint {ckpt_shape}, config {model_shape}'
 
@@ -124,10 +137,20 @@ def check_checkpoint_compatible(model: nn.Module,
             head is trained from scratch). Defaults to False.
         logger (MMLogger, optional): Where the warning goes.
     """
+    check_state_dict_compatible(model, load_state_dict_file(checkpoint_path),
+                                checkpoint_path, allow_head_mismatch, logger)
+
+
+def check_state_dict_compatible(model: nn.Module,
+                                ckpt: Dict[str, torch.Tensor],
+                                checkpoint_path: str,
+                                allow_head_mismatch: bool = False,
+                                logger: Optional[MMLogger] = None) -> None:
+    """:func:`check_checkpoint_compatible` for a state dict already loaded
+    (e.g. by :func:`load_state_dict_file`) from ``checkpoint_path``."""
     from mmengine.model import is_model_wrapper
     if is_model_wrapper(model):
         model = model.module
-    ckpt = load_state_dict_file(checkpoint_path)
     own = model.state_dict()
     common = [k for k in own if k in ckpt]
     if not common:
@@ -137,8 +160,10 @@ def check_checkpoint_compatible(model: nn.Module,
             f'weight of the model (e.g. {next(iter(own), "-")}). Is it the '
             f'checkpoint of another model (e.g. a stage-1 completion '
             f'checkpoint instead of a recognizer)?')
+    flexible = _data_dependent_dims(model)
     mismatched = [(k, _shape(ckpt[k]), _shape(own[k])) for k in common
-                  if _shape(ckpt[k]) != _shape(own[k])]
+                  if _shape(ckpt[k])[flexible.get(k, 0):] !=
+                  _shape(own[k])[flexible.get(k, 0):]]
     if not mismatched:
         return
 

@@ -157,6 +157,16 @@ class SkeletonBank(nn.Module):
         self.check_nonempty()
         return self.sequences.mean(0)
 
+    @property
+    def data_dependent_dims(self) -> Dict[str, int]:
+        """Leading dims of each buffer that follow the data and are taken
+        from a checkpoint on load (:meth:`_load_from_state_dict`): the
+        number of sequences and ``T``; the whole shape while the layout is
+        unknown. Read by
+        :func:`finetec_mmaction.utils.check_checkpoint_compatible`."""
+        known = self.num_joints is not None and self.num_channels is not None
+        return {'sequences': 2 if known else 4}
+
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
                               missing_keys, unexpected_keys, error_msgs):
         # The bank size is data-dependent: take the checkpoint's shape instead
