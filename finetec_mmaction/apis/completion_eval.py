@@ -37,7 +37,7 @@ from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 
 from mmaction.registry import DATASETS, MODELS
-from ..core.masking import STRATEGIES, resolve_ratio
+from ..core.masking import check_strategy, resolve_ratio
 from ..evaluation.metrics.completion_metric import (BASELINES, baseline_fill,
                                                     restoration_errors,
                                                     summarize_errors)
@@ -514,9 +514,7 @@ def run_benchmark(spec: EvalSpec,
         (with a classifier).
     """
     for strategy in strategies:
-        if strategy not in STRATEGIES + ('mixed', ):
-            raise ValueError(f'Unknown strategy {strategy!r}; expected one of '
-                             f'{STRATEGIES + ("mixed", )}.')
+        check_strategy(strategy)
     ratios = [parse_ratio(r) for r in ratios]
     methods = BASELINES + (('completion', ) if completion is not None else ())
     start = time.time()

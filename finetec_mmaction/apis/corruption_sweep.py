@@ -28,7 +28,7 @@ from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 
 from mmaction.registry import DATASETS
-from ..core.masking import STRATEGIES
+from ..core.masking import check_strategy
 from ..utils.io import atomic_write
 from .completion_eval import (NORMALIZE_TYPES, _accuracy, _config_pipeline,
                               _fmt, _leaf_dataset, _plain, _render,
@@ -178,9 +178,7 @@ def run_sweep(models: Sequence[SweepModel],
         rows of a model repeat its one clean evaluation).
     """
     for strategy in strategies:
-        if strategy not in STRATEGIES + ('mixed', ):
-            raise ValueError(f'Unknown strategy {strategy!r}; expected one of '
-                             f'{STRATEGIES + ("mixed", )}.')
+        check_strategy(strategy)
     strategies = list(dict.fromkeys(strategies))  # drop repeats
     if not strategies:
         raise ValueError('No strategy given.')

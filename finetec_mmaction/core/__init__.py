@@ -1,12 +1,13 @@
 """Pieces shared by the data pipeline and the models (no registries here):
 masking strategies, fills, region tables and kinematics."""
-from .fill import (fill_missing_frames, frame_validity, gap_distances,
-                   gather_time, linear_fill, nearest_fill)
+from .fill import (akima_fill, fill_missing_frames, frame_validity,
+                   gap_distances, gather_time, linear_fill, nearest_fill)
 from .kinematics import (finite_difference_acceleration,
                          finite_difference_velocity)
 from .masking import (PAPER_STRATEGIES, SEVERITY_LEVELS, STRATEGIES,
-                      choose_strategy, frame_speed, num_missing_frames,
-                      resolve_ratio, sample_valid_mask, stable_seed)
+                      check_strategy, choose_strategy, frame_speed,
+                      num_missing_frames, resolve_ratio, sample_valid_mask,
+                      stable_seed)
 from .regions import (COORD_DIMS, DEFAULT_PERTURB_CFG, FLIP_INDEX, NUM_JOINTS,
                       REGION_NAMES, REGIONS, decompose_regions,
                       get_flip_index, get_regions,
@@ -15,10 +16,11 @@ from .regions import (COORD_DIMS, DEFAULT_PERTURB_CFG, FLIP_INDEX, NUM_JOINTS,
 
 __all__ = [
     'fill_missing_frames', 'frame_validity', 'gap_distances', 'gather_time',
-    'linear_fill', 'nearest_fill', 'finite_difference_acceleration',
-    'finite_difference_velocity', 'PAPER_STRATEGIES', 'SEVERITY_LEVELS',
-    'STRATEGIES', 'choose_strategy', 'frame_speed', 'num_missing_frames',
-    'resolve_ratio', 'sample_valid_mask', 'stable_seed', 'COORD_DIMS',
+    'akima_fill', 'linear_fill', 'nearest_fill',
+    'finite_difference_acceleration', 'finite_difference_velocity',
+    'PAPER_STRATEGIES', 'SEVERITY_LEVELS', 'STRATEGIES', 'check_strategy',
+    'choose_strategy', 'frame_speed', 'num_missing_frames', 'resolve_ratio',
+    'sample_valid_mask', 'stable_seed', 'COORD_DIMS',
     'DEFAULT_PERTURB_CFG', 'FLIP_INDEX', 'NUM_JOINTS', 'REGION_NAMES',
     'REGIONS', 'decompose_regions', 'get_flip_index', 'get_regions',
     'perturb_dynamic', 'perturb_static', 'region_motion',

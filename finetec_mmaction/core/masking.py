@@ -29,6 +29,15 @@ PAPER_STRATEGIES = ('random', 'pattern', 'prefix', 'suffix', 'in-between')
 RatioSpec = Union[float, str, Tuple[float, float]]
 
 
+def check_strategy(strategy: str) -> str:
+    """``strategy`` if it is one of :data:`STRATEGIES` or ``'mixed'``,
+    else a ``ValueError`` that lists them."""
+    if strategy != 'mixed' and strategy not in STRATEGIES:
+        raise ValueError(f'Unknown strategy {strategy!r}; expected one of '
+                         f'{STRATEGIES + ("mixed", )}.')
+    return strategy
+
+
 def resolve_ratio(ratio: RatioSpec,
                   rng: Optional[np.random.Generator] = None) -> float:
     """Turn a level name, a float or a ``(low, high)`` range into a ratio.

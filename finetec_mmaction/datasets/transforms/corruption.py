@@ -23,9 +23,9 @@ from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
 from ...core.fill import fill_missing_frames, frame_validity
-from ...core.masking import (STRATEGIES, RatioSpec, choose_strategy,
-                             frame_speed, resolve_ratio, sample_valid_mask,
-                             stable_seed)
+from ...core.masking import (STRATEGIES, RatioSpec, check_strategy,
+                             choose_strategy, frame_speed, resolve_ratio,
+                             sample_valid_mask, stable_seed)
 
 
 def _sample_name(results: Dict) -> str:
@@ -89,9 +89,7 @@ class TemporalCorruption(BaseTransform):
                  num_bursts: int = 3,
                  motion_power: float = 2.0) -> None:
         resolve_ratio(ratio, np.random.default_rng(0))  # validate early
-        if strategy != 'mixed' and strategy not in STRATEGIES:
-            raise ValueError(f'Unknown strategy {strategy!r}; expected one of '
-                             f'{STRATEGIES + ("mixed", )}.')
+        check_strategy(strategy)
         unknown = set(mixed_strategies) - set(STRATEGIES)
         if unknown:
             raise ValueError(f'Unknown strategies in mixed_strategies: '
