@@ -229,6 +229,13 @@ def akima_fill(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
 FILLS = {'linear': linear_fill, 'nearest': nearest_fill, 'akima': akima_fill}
 
 
+def bounded_fill(method: str) -> str:
+    """The fill to use for bounded channels (confidence scores in [0, 1])
+    next to coordinates filled by ``method``: the piecewise cubic can
+    overshoot, so ``'akima'`` becomes ``'linear'``; the others stay."""
+    return 'linear' if method == 'akima' else method
+
+
 def fill_missing_frames(data: np.ndarray,
                         valid: np.ndarray,
                         method: str = 'linear',

@@ -22,7 +22,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from ...core.fill import fill_missing_frames, frame_validity
+from ...core.fill import bounded_fill, fill_missing_frames, frame_validity
 from ...core.masking import (STRATEGIES, RatioSpec, check_strategy,
                              choose_strategy, frame_speed, resolve_ratio,
                              sample_valid_mask, stable_seed)
@@ -168,10 +168,9 @@ class _FillMissingFrames(BaseTransform):
         results['keypoint'] = fill_missing_frames(keypoint, valid,
                                                   self.method, axis=1)
         if 'keypoint_score' in results:
-            # scores are bounded: a cubic fill could leave [0, 1]
             results['keypoint_score'] = fill_missing_frames(
-                results['keypoint_score'], valid,
-                'linear' if self.method == 'akima' else self.method, axis=1)
+                results['keypoint_score'], valid, bounded_fill(self.method),
+                axis=1)
         return results
 
     def __repr__(self) -> str:

@@ -10,10 +10,11 @@ Design choices (documented here because the paper leaves them open):
   interpolation of the observed frames (``base_fill``: Akima's piecewise
   cubic by default, which already beats linear interpolation on real
   motion; or linear), and its output projection is zero-initialised, so an
-  untrained model *is* that interpolation and training starts from it. The correction is low-passed in time
-  (lowest DCT bases) and scaled by a gap envelope ``d_prev * d_next`` (the
-  shape of the interpolation error of smooth motion): frames next to
-  observed ones barely move, the middle of long gaps may move most.
+  untrained model *is* that interpolation and training starts from it. The
+  correction is low-passed in time (lowest DCT bases) and scaled by a gap
+  envelope ``d_prev * d_next`` (the shape of the interpolation error of
+  smooth motion): frames next to observed ones barely move, the middle of
+  long gaps may move most.
 * **Streams.** The query stream reads, per frame and joint, the
   interpolated corrupted sequence, ``S_prior``, the validity flag and the
   distances to the observed frames before and after. The
@@ -41,7 +42,8 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from ...core.fill import FILLS, frame_validity, gap_distances
+from ...core.fill import (FILLS, bounded_fill, frame_validity,
+                          gap_distances)
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
 from .bank import BankSource, SkeletonBank
@@ -318,10 +320,9 @@ class ContextAwareCompletion(BaseModule):
         ``(B, T, 1, 1)`` and ``(B, T, K, H)``.
         """
         cc = self.coord_channels
-        # scores are filled linearly: a cubic could leave their [0, 1] range
         filled = torch.cat([
             FILLS[self.base_fill](x[..., :cc], valid),
-            FILLS['linear'](x[..., cc:], valid)
+            FILLS[bounded_fill(self.base_fill)](x[..., cc:], valid)
         ], dim=-1)
         d_prev, d_next = (d.to(x.dtype)[..., None, None]
                           for d in gap_distances(valid))
