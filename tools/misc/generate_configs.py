@@ -388,7 +388,8 @@ def finetec_configs():
         yield osp.join('finetec', stage1), COMPLETION.format(
             title=(f'FineTec stage 1 on {name}: pre-train ① (context-aware '
                    'completion) on mixed corruption,\n# validated at 50 % '
-                   'random drop beside the zero / nearest / linear fills.'),
+                   'random drop beside the zero / nearest / linear / Akima '
+                   'fills.'),
             dataset=name, iters=info['completion_iters'],
             custom_hooks=CUSTOM_HOOKS,
             val_interval=max(info['completion_iters'] // 10, 100), **fields)
