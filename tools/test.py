@@ -2,8 +2,9 @@
 # FineTec: MMAction2's tools/test.py with the plugin imported first (compat
 # fixes + registration), a clear error for a missing checkpoint or one that
 # does not fit the config (class count, skeleton layout, shapes, truncated
-# file; checked before any dataset is built), and a gloo fallback for
-# distributed runs on machines without CUDA.
+# file; checked before any dataset is built), a gloo fallback for
+# distributed runs on machines without CUDA, and a clean process-group
+# shutdown at the end.
 import argparse
 import os
 import os.path as osp
@@ -14,6 +15,7 @@ from mmengine.runner import Runner
 
 from mmaction.registry import RUNNERS
 from finetec_mmaction.utils import (check_runner_checkpoint,
+                                    destroy_process_group,
                                     use_gloo_without_cuda)
 
 
@@ -135,6 +137,7 @@ def main():
 
     # start testing
     runner.test()
+    destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -2,8 +2,8 @@
 # FineTec: MMAction2's tools/train.py with the plugin imported first (it
 # applies the stack's compat fixes and registers the FineTec modules), a check
 # that the checkpoint of load_from / --resume fits the config before anything
-# is built from data, and a gloo fallback for distributed runs on machines
-# without CUDA.
+# is built from data, a gloo fallback for distributed runs on machines without
+# CUDA, and a clean process-group shutdown at the end.
 import argparse
 import os
 import os.path as osp
@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 from mmaction.registry import RUNNERS
 from finetec_mmaction.engine.optimizers import enable_amp
 from finetec_mmaction.utils import (check_runner_checkpoint,
+                                    destroy_process_group,
                                     use_gloo_without_cuda)
 
 
@@ -150,6 +151,7 @@ def main():
 
     # start training
     runner.train()
+    destroy_process_group()
 
 
 if __name__ == '__main__':

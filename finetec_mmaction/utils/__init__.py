@@ -1,10 +1,11 @@
 from .checkpoint_check import (CheckpointMismatchError,
                                check_checkpoint_compatible,
                                check_runner_checkpoint)
-from .dist import use_gloo_without_cuda
+from .dist import destroy_process_group, use_gloo_without_cuda
 from .io import atomic_write, resolve_checkpoint
 
 __all__ = [
     'CheckpointMismatchError', 'atomic_write', 'check_checkpoint_compatible',
-    'check_runner_checkpoint', 'resolve_checkpoint', 'use_gloo_without_cuda'
+    'check_runner_checkpoint', 'destroy_process_group', 'resolve_checkpoint',
+    'use_gloo_without_cuda'
 ]

@@ -17,3 +17,17 @@ def use_gloo_without_cuda(cfg: Config) -> None:
             device_ids=None,
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def destroy_process_group() -> None:
+    """Shut a distributed run's process group down before the interpreter
+    exits. Left to interpreter teardown, the gloo threads are sometimes
+    destroyed while still running, and the process aborts ("terminate called
+    without an active exception", SIGABRT) after training has finished; the
+    launcher then reports the whole run as failed. A no-op without one."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        # leave together: a rank that tears down while another still talks
+        # to it breaks the other's connections
+        dist.barrier()
+        dist.destroy_process_group()
