@@ -3,47 +3,54 @@
 #
 #   bash tools/gpu_benchmark.sh            # in an environment with the plugin
 #                                          # installed and data/penn_action/
+#   SCHEDULE=cpu bash tools/gpu_benchmark.sh   # the same on a 2-core CPU
 #
-# 1. trains, all at once on the one GPU (stock ST-GCN++ is launch-bound, so
-#    concurrent runs fill the GPU): stage 1 (the completion module), stock
-#    ST-GCN++ at severe corruption (zero-filled and interpolated), ST-GCN++
-#    on clean data, FineTec without ① -- then, once stage 1 is done, FineTec
-#    and its ablations without ② and without ③;
+# 1. trains (JOBS at a time; a GPU runs them all at once, as stock ST-GCN++
+#    is launch-bound): stage 1 (the completion module), stock ST-GCN++ at
+#    severe corruption (zero-filled and interpolated), ST-GCN++ on clean
+#    data, FineTec without ① -- then, once stage 1 is done, FineTec and its
+#    ablations without ② and without ③;
 # 2. tests every model at severe corruption under random, in-between and
-#    motion drops (tools/test.py, the configs' 10-clip test);
+#    motion drops (tools/test.py, the configs' test pipeline);
 # 3. restoration table of stage 1 with the clean ST-GCN++ behind it
 #    (tools/analysis/completion_benchmark.py);
 # 4. the corruption sweep of FineTec and ST-GCN++
 #    (tools/analysis/corruption_sweep.py);
-# 5. the speed benchmark at batch 64, clip 100 (fp32, then bf16 + compile).
+# 5. the speed benchmark (GPU: batch 64, clip 100, fp32 then bf16 + compile;
+#    CPU: the schedule's batch and clip, one thread per model).
 #
-# Budgets (environment variables; the defaults are sized to finish in about
-# ten minutes on one H100 -- an estimate, see README):
+# Schedules (SCHEDULE):
+#   gpu (default) the configs 8xb16-u100-80e (clip 100, 10-clip test) and
+#                 completion_1xb64-u100-20k, shortened by the budgets below
+#   cpu           the configs 1xb16-u48-6e (clip 48, 1-clip test, 6 epochs,
+#                 lr 0.05) and completion_1xb64-u48-1200 as they are; two
+#                 single-threaded runs at a time (about two hours on 2 cores)
+# Budgets (environment variables; the GPU defaults are sized to finish in
+# about ten minutes on one H100 -- an estimate, see README; the CPU schedule
+# takes its budget from the configs unless these are set):
 #   EPOCHS        stage-2 epochs over the configs' RepeatDataset(times=5)
-#                 (default 4 = 20 passes over the training split)
-#   STAGE1_ITERS  stage-1 iterations (default 4000)
-#   BATCH         stage-2 batch size (default 64; lr scaled from 0.1 @ 128)
-#   WORKERS       data loader workers per run (default 3)
-#   WORK          output folder (default work_dirs/gpu_benchmark)
+#                 (GPU default 4 = 20 passes over the training split)
+#   STAGE1_ITERS  stage-1 iterations (GPU default 4000)
+#   BATCH         stage-2 batch size (GPU default 64; lr scaled from 0.1 @ 128)
+#   WORKERS       data loader workers per run (GPU default 3)
+#   JOBS          trainings / tests at a time (GPU default all, CPU 2)
+#   WORK          output folder (default work_dirs/{gpu,cpu}_benchmark)
 #   PYTHON        interpreter (default python)
 #   SMOKE=1       a few iterations on the embedded synthetic data instead
 #                 (checks the script on a CPU in minutes; numbers meaningless)
+# A run that finished (its work dir has .done) is not trained again, so an
+# interrupted benchmark continues where it stopped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
-WORK=${WORK:-work_dirs/gpu_benchmark}
-EPOCHS=${EPOCHS:-4}
-STAGE1_ITERS=${STAGE1_ITERS:-4000}
-BATCH=${BATCH:-64}
-WORKERS=${WORKERS:-3}
-DEVICE=${DEVICE:-cuda}
+SCHEDULE=${SCHEDULE:-gpu}
 LEVEL=severe
 STRATEGIES=(random in-between motion)
-
+SWEEP_OPTS=(); BENCH_OPTS=(); STAGE1_CPU_OPTS=()
 if [ "${SMOKE:-0}" = 1 ]; then
     DS=gymsynth; SCHED=1xb16-u48-16e; STAGE1_CFG_NAME=completion_1xb64-u48-500
     EPOCHS=${EPOCHS_SMOKE:-1}; STAGE1_ITERS=${STAGE1_ITERS_SMOKE:-20}; BATCH=8
-    DEVICE=cpu
+    DEVICE=cpu; WORKERS=${WORKERS:-3}; JOBS=${JOBS:-0}
     SWEEP_OPTS=(--max-samples 12 --ratios 0 0.5 --strategies random in-between)
     BENCH_OPTS=(--max-samples 12 --ratios 0.5)
     SPEED_OPTS=(--iters 2 --warmup 1 --batch-size 4 --clip-len 48
@@ -51,16 +58,50 @@ if [ "${SMOKE:-0}" = 1 ]; then
         --baseline-config configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-16e_gymsynth-severe-keypoint-2d.py)
     [ -f data/synthetic/gym_synthetic.pkl ] || \
         $PY tools/data/generate_synthetic_gym.py --out data/synthetic/gym_synthetic.pkl
+elif [ "$SCHEDULE" = cpu ]; then
+    DS=pennaction; SCHED=1xb16-u48-6e; STAGE1_CFG_NAME=completion_1xb64-u48-1200
+    DEVICE=cpu; JOBS=${JOBS:-2}
+    # one thread per run: on 2 shared cores, two single-threaded runs keep
+    # both busy with far less step-time noise than one 2-thread run
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+    SWEEP_OPTS=(--max-samples ${SWEEP_SAMPLES:-400})
+    # stage 1 validates 3 times instead of 10 (each pass costs minutes here)
+    STAGE1_CPU_OPTS=(train_cfg.val_interval=400 default_hooks.checkpoint.interval=400)
+    SPEED_OPTS=(--threads 1 --batch-size 16 --clip-len 48
+        --finetec-config configs/finetec/finetec_${SCHED}_${DS}-${LEVEL}-keypoint-2d.py
+        --baseline-config configs/baselines/stgcnpp/stgcnpp_${SCHED/-u/-joint-u}_${DS}-${LEVEL}-keypoint-2d.py)
 else
     DS=pennaction; SCHED=8xb16-u100-80e; STAGE1_CFG_NAME=completion_1xb64-u100-20k
-    SWEEP_OPTS=(); BENCH_OPTS=(); SPEED_OPTS=(--batch-size 64 --clip-len 100)
+    DEVICE=${DEVICE:-cuda}; JOBS=${JOBS:-0}
+    EPOCHS=${EPOCHS:-4}; STAGE1_ITERS=${STAGE1_ITERS:-4000}
+    BATCH=${BATCH:-64}; WORKERS=${WORKERS:-3}
+    SPEED_OPTS=(--batch-size 64 --clip-len 100)
 fi
-LR=$($PY -c "print(0.1 * $BATCH / 128)")
-PERSIST=$([ "$WORKERS" -gt 0 ] && echo True || echo False)
+WORK=${WORK:-work_dirs/${SCHEDULE}_benchmark}
+# cfg-options for what was set; the rest comes from the configs
 LOADER_OPTS=()
-for loader in train_dataloader val_dataloader test_dataloader; do
-    LOADER_OPTS+=($loader.num_workers=$WORKERS $loader.persistent_workers=$PERSIST)
-done
+if [ -n "${WORKERS:-}" ]; then
+    PERSIST=$([ "$WORKERS" -gt 0 ] && echo True || echo False)
+    for loader in train_dataloader val_dataloader test_dataloader; do
+        LOADER_OPTS+=($loader.num_workers=$WORKERS $loader.persistent_workers=$PERSIST)
+    done
+fi
+STAGE1_OPTS=("${LOADER_OPTS[@]}" "${STAGE1_CPU_OPTS[@]}")
+if [ -n "${STAGE1_ITERS:-}" ]; then
+    STAGE1_OPTS+=(train_cfg.max_iters=$STAGE1_ITERS train_cfg.val_interval=$STAGE1_ITERS
+        param_scheduler.0.T_max=$STAGE1_ITERS default_hooks.checkpoint.interval=$STAGE1_ITERS)
+fi
+STAGE2_OPTS=("${LOADER_OPTS[@]}")
+if [ -n "${EPOCHS:-}" ]; then
+    STAGE2_OPTS+=(train_cfg.max_epochs=$EPOCHS param_scheduler.0.T_max=$EPOCHS
+        default_hooks.checkpoint.interval=$EPOCHS)
+fi
+if [ -n "${BATCH:-}" ]; then
+    STAGE2_OPTS+=(train_dataloader.batch_size=$BATCH
+        optim_wrapper.optimizer.lr=$($PY -c "print(0.1 * $BATCH / 128)"))
+fi
+# validate once, after the last epoch (the test step below scores each model)
+STAGE2_OPTS+=(train_cfg.val_interval=${EPOCHS:-1000})
 STAGE1=configs/finetec/${STAGE1_CFG_NAME}_${DS}-keypoint-2d.py
 stgcnpp() { echo "configs/baselines/stgcnpp/stgcnpp_${SCHED/-u/-joint-u}_${DS}-$1-keypoint-2d.py"; }
 finetec() { echo "configs/finetec/$1_${SCHED}_${DS}-${LEVEL}-keypoint-2d.py"; }
@@ -75,35 +116,54 @@ declare -A CONFIGS=(
 )
 mkdir -p "$WORK/logs"
 LOGS=$WORK/logs
-STAGE2_OPTS=(train_cfg.max_epochs=$EPOCHS train_cfg.val_interval=$EPOCHS
-             param_scheduler.0.T_max=$EPOCHS train_dataloader.batch_size=$BATCH
-             optim_wrapper.optimizer.lr=$LR "${LOADER_OPTS[@]}"
-             default_hooks.checkpoint.interval=$EPOCHS)
 STAMP() { date +%H:%M:%S; }
 
-train() {  # name, extra cfg-options...
-    local name=$1; shift
-    echo "[$(STAMP)] train $name: ${CONFIGS[$name]}"
-    $PY tools/train.py "${CONFIGS[$name]}" --work-dir "$WORK/$name" --seed 0 \
-        --cfg-options "${STAGE2_OPTS[@]}" "$@" > "$LOGS/train_$name.log" 2>&1 \
+slot() {  # wait for a free slot (JOBS=0: no limit)
+    [ "$JOBS" -gt 0 ] || return 0
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+}
+
+train() {  # name, config, extra cfg-options...
+    local name=$1 config=$2; shift 2
+    if [ -f "$WORK/$name/.done" ]; then
+        echo "[$(STAMP)] $name: trained before ($WORK/$name/.done), kept"; return
+    fi
+    echo "[$(STAMP)] train $name: $config"
+    $PY tools/train.py "$config" --work-dir "$WORK/$name" --seed 0 \
+        --cfg-options "$@" > "$LOGS/train_$name.log" 2>&1 \
+        && touch "$WORK/$name/.done" \
         || echo "[$(STAMP)] FAILED: train $name (see $LOGS/train_$name.log)"
 }
 
-echo "[$(STAMP)] stage 1 + stage-1-free models, concurrently"
-$PY tools/train.py "$STAGE1" --work-dir "$WORK/stage1" --seed 0 --cfg-options \
-    train_cfg.max_iters=$STAGE1_ITERS train_cfg.val_interval=$STAGE1_ITERS \
-    param_scheduler.0.T_max=$STAGE1_ITERS default_hooks.checkpoint.interval=$STAGE1_ITERS \
-    "${LOADER_OPTS[@]}" > "$LOGS/train_stage1.log" 2>&1 &
+echo "[$(STAMP)] training, ${JOBS/#0/all} at a time"
+slot; train stage1 "$STAGE1" "${STAGE1_OPTS[@]}" &
 STAGE1_PID=$!
-for name in stgcnpp stgcnpp-interp stgcnpp-clean finetec-wo-completion; do
-    train $name &
-done
-wait $STAGE1_PID || echo "[$(STAMP)] FAILED: stage 1 (see $LOGS/train_stage1.log)"
-echo "[$(STAMP)] stage 1 done; FineTec and the ablations that use it"
-for name in finetec finetec-wo-decomposition finetec-wo-physics; do
-    train $name model.completion_checkpoint="$WORK/stage1" &
+# in order of priority; FineTec and two of its ablations load stage 1, so
+# they start once it is done and the others fill the slots meanwhile
+QUEUE=(stgcnpp finetec-wo-completion finetec stgcnpp-clean
+       finetec-wo-decomposition finetec-wo-physics stgcnpp-interp)
+while [ ${#QUEUE[@]} -gt 0 ]; do
+    slot
+    stage1_done=$(kill -0 $STAGE1_PID 2>/dev/null && echo 0 || echo 1)
+    picked=
+    for i in "${!QUEUE[@]}"; do
+        name=${QUEUE[$i]}
+        case $name in finetec|finetec-wo-decomposition|finetec-wo-physics)
+            [ $stage1_done = 1 ] || continue
+            train $name "${CONFIGS[$name]}" "${STAGE2_OPTS[@]}" \
+                model.completion_checkpoint="$WORK/stage1" & ;;
+        *)  train $name "${CONFIGS[$name]}" "${STAGE2_OPTS[@]}" & ;;
+        esac
+        picked=$i; break
+    done
+    if [ -n "$picked" ]; then
+        unset "QUEUE[$picked]"; QUEUE=("${QUEUE[@]}")
+    else
+        sleep 5  # only stage 1's users left
+    fi
 done
 wait
+[ -f "$WORK/stage1/.done" ] || echo "[$(STAMP)] FAILED: stage 1 (see $LOGS/train_stage1.log)"
 echo "[$(STAMP)] training done"
 
 # ---------------------------------------------------------------- tests
@@ -115,9 +175,11 @@ for name in "${!CONFIGS[@]}"; do
             --work-dir "$WORK/test/$name-$strategy" --cfg-options \
             test_dataloader.dataset.pipeline.1.strategy=$strategy \
             "${LOADER_OPTS[@]}" > "$LOGS/test_$name-$strategy.log" 2>&1 &
+        slot
     done
-    wait
+    [ "$JOBS" -gt 0 ] || wait  # all at once: one model's three tests
 done
+wait
 echo "[$(STAMP)] tests done"
 $PY - "$WORK" <<'EOF'
 import glob, json, os, os.path as osp, sys
@@ -147,24 +209,23 @@ with open(osp.join(work, 'severe_table.md.tmp'), 'w') as f:
 os.replace(osp.join(work, 'severe_table.md.tmp'), osp.join(work, 'severe_table.md'))
 EOF
 
-# ----------------------------------------------------------- restoration
+# ------------------------------------------- restoration and sweep, together
 $PY tools/analysis/completion_benchmark.py "$STAGE1" "$WORK/stage1" \
     --strategies random in-between burst motion \
     --classifier-config "${CONFIGS[stgcnpp-clean]}" \
     --classifier-checkpoint "$(ckpt stgcnpp-clean)" --device $DEVICE \
-    --num-workers $WORKERS "${BENCH_OPTS[@]}" \
+    --num-workers ${WORKERS:-1} "${BENCH_OPTS[@]}" \
     --out-dir "$WORK/completion_benchmark" > "$LOGS/completion_benchmark.log" 2>&1 \
-    || echo "[$(STAMP)] FAILED: completion benchmark (see $LOGS/completion_benchmark.log)"
-tail -n 40 "$LOGS/completion_benchmark.log"
-
-# ----------------------------------------------------------------- sweep
+    || echo "[$(STAMP)] FAILED: completion benchmark (see $LOGS/completion_benchmark.log)" &
 $PY tools/analysis/corruption_sweep.py \
     "${CONFIGS[finetec]}" "$(ckpt finetec)" \
     "${CONFIGS[stgcnpp]}" "$(ckpt stgcnpp)" \
     "${CONFIGS[stgcnpp-interp]}" "$(ckpt stgcnpp-interp)" \
     --names FineTec ST-GCN++ ST-GCN++-interp --device $DEVICE "${SWEEP_OPTS[@]}" \
     --out-dir "$WORK/sweep" > "$LOGS/sweep.log" 2>&1 \
-    || echo "[$(STAMP)] FAILED: sweep (see $LOGS/sweep.log)"
+    || echo "[$(STAMP)] FAILED: sweep (see $LOGS/sweep.log)" &
+wait
+tail -n 40 "$LOGS/completion_benchmark.log"
 tail -n 30 "$LOGS/sweep.log"
 
 # ----------------------------------------------------------------- speed

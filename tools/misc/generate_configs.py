@@ -13,6 +13,9 @@
   or ③: ``configs/finetec/finetec[-wo-{module}]_8xb16-u{T}-{E}e_{dataset}-{level}-keypoint-2d.py``.
 * Module ③ alone on a stock ST-GCN++ (accelerations appended to its input):
   ``configs/finetec/stgcnpp-physics_8xb16-joint-u100-80e_{dataset}-{level}-keypoint-2d.py``.
+* The same grid for each extra schedule of a dataset (``EXTRA_SCHEDULES``),
+  named by its schedule tag, e.g. Penn Action on a CPU:
+  ``finetec_1xb16-u48-6e_pennaction-severe-keypoint-2d.py``.
 
 Usage::
 
@@ -36,7 +39,7 @@ def dataset(ann_file, num_classes, train_split, test_split, num_person,
                 num_person=num_person, dim='2d', repeat=5, clip_len=100,
                 epochs=16, batch_size=16, num_workers=2, test_clips=10,
                 completion_iters=40000, baselines=True, ablations=False,
-                joints=None, gpus=8)
+                joints=None, gpus=8, feats=('joint', 'bone'), lr=0.1)
     info.update(kwargs)
     return info
 
@@ -59,6 +62,17 @@ DATASETS = {
                         'test', 1, repeat=1, clip_len=48, epochs=16, gpus=1,
                         num_workers=1, test_clips=1, completion_iters=500,
                         ablations=True),
+}
+# further schedules of a dataset (same data, other budget): Penn Action sized
+# for a 2-core CPU, clips of 48 frames (the median video has 56), 6 epochs,
+# the lr of a batch of 16 raised from the linear-scaling 0.0125 for the
+# short schedule
+EXTRA_SCHEDULES = {
+    'pennaction': [
+        dict(gpus=1, clip_len=48, repeat=1, epochs=6, test_clips=1,
+             num_workers=1, completion_iters=1200, feats=('joint',),
+             lr=0.05),
+    ],
 }
 LEVELS = ('clean', 'minor', 'moderate', 'severe')
 FILLS = {None: None, 'interp': 'InterpolateMissingFrames',
@@ -189,7 +203,7 @@ BASELINE = HEADER + """_base_ = '{stock}'
 custom_imports = dict(imports=['finetec_mmaction'], allow_failed_imports=False)
 {custom_hooks}
 model = dict(cls_head=dict(num_classes={num_classes}))
-""" + DATA + EPOCH_SCHEDULE
+""" + DATA + EPOCH_SCHEDULE + "{lr_override}"
 
 FINETEC = HEADER + """_base_ = [
     'mmaction::_base_/default_runtime.py',
@@ -203,7 +217,7 @@ model = dict(
 """ + DATA + EPOCH_SCHEDULE + """
 optim_wrapper = dict(
     optimizer=dict(
-        type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0005, nesterov=True))
+        type='SGD', lr={lr}, momentum=0.9, weight_decay=0.0005, nesterov=True))
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator
 val_cfg = dict(type='ValLoop')
@@ -337,11 +351,20 @@ def fill_text(level, fill):
 SEVERITY = {'minor': '25 %', 'moderate': '50 %', 'severe': '75 %'}
 
 
-def baseline_configs():
+def schedules():
+    """(dataset name, settings) for every dataset and each of its
+    schedules."""
     for name, info in DATASETS.items():
+        yield name, info
+        for extra in EXTRA_SCHEDULES.get(name, []):
+            yield name, dict(info, **extra)
+
+
+def baseline_configs():
+    for name, info in schedules():
         if not info['baselines']:
             continue
-        for feat in FEATS:
+        for feat in info['feats']:
             for level in LEVELS:
                 for fill in (FILLS if level != 'clean' else [None]):
                     tag = level if fill is None else f'{level}-{fill}'
@@ -354,6 +377,10 @@ def baseline_configs():
                     fields = data_section(info, level, fill, feat)
                     # replace the stock NTU datasets, keys and all
                     fields['delete'] = '        _delete_=True,\n'
+                    fields['lr_override'] = '' if info['lr'] == 0.1 else (
+                        '\n# the stock SGD (momentum 0.9, nesterov) at another '
+                        'lr\noptim_wrapper = dict(optimizer=dict('
+                        f'lr={info["lr"]}))\n')
                     yield path, BASELINE.format(
                         title=title, stock=STOCK.format(feat=feat, dim='2d'),
                         custom_hooks=CUSTOM_HOOKS, **fields)
@@ -367,22 +394,21 @@ def schedule_tag(info, feat=None):
             f'-{epochs}e')
 
 
-def finetec_name(dataset, level, ablation=None):
+def finetec_name(dataset, info, level, ablation=None):
     prefix = 'finetec' if ablation is None else f'finetec-wo-{ablation}'
-    return (f'{prefix}_{schedule_tag(DATASETS[dataset])}_{dataset}-{level}-'
+    return (f'{prefix}_{schedule_tag(info)}_{dataset}-{level}-'
             'keypoint-2d.py')
 
 
-def completion_name(dataset):
-    info = DATASETS[dataset]
+def completion_name(dataset, info):
     iters = info['completion_iters']
     iters = f'{iters // 1000}k' if iters % 1000 == 0 else str(iters)
     return f'completion_1xb64-u{info["clip_len"]}-{iters}_{dataset}-keypoint-2d.py'
 
 
 def finetec_configs():
-    for name, info in DATASETS.items():
-        stage1 = completion_name(name)
+    for name, info in schedules():
+        stage1 = completion_name(name, info)
         fields = data_section(info, 'moderate', completion=True)
         fields.update(batch_size=64, test_clips=1)
         yield osp.join('finetec', stage1), COMPLETION.format(
@@ -405,7 +431,7 @@ def finetec_configs():
                         "checkpoint file\n"
                         f"    completion_checkpoint='work_dirs/"
                         f"{stage1[:-3]}',\n") + overrides
-                yield osp.join('finetec', finetec_name(name, level, ablation)), \
+                yield osp.join('finetec', finetec_name(name, info, level, ablation)), \
                     FINETEC.format(
                         title=f'{what} on {name}, {fill_text(level, None)}.',
                         model_overrides=overrides,
@@ -414,7 +440,7 @@ def finetec_configs():
 
 
 def stgcnpp_physics_configs():
-    for name, info in DATASETS.items():
+    for name, info in schedules():
         if not info['baselines']:
             continue
         for level in LEVELS[1:]:
