@@ -24,7 +24,8 @@ from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 resample_sequence)
 from finetec_mmaction.models.completion import \
     context_completion as completion_module
-from finetec_mmaction.models.completion.context_completion import dct_lowpass
+from finetec_mmaction.models.completion.context_completion import (
+    dct_lowpass, masked_joint_error, masked_mse)
 from mmaction.datasets.transforms import PreNormalize2D
 from mmaction.registry import MODELS
 
@@ -496,3 +497,26 @@ def test_pretrainer_trains_and_predicts_through_the_pipeline():
         del ds.keypoint_clean
     with pytest.raises(KeyError, match='keep_clean=True'):
         model.train_step(batch, optim)
+
+
+def test_mpjpe_reconstruction_loss_on_a_hand_computed_example():
+    # one missing frame, two joints off by a 3-4-5 triangle and by 0
+    pred = torch.zeros(1, 3, 2, 2)
+    target = torch.zeros(1, 3, 2, 2)
+    pred[0, 1, 0] = torch.tensor([3., 4.])
+    pred[0, 0, 1] = torch.tensor([9., 9.])  # observed frame: not scored
+    frames = torch.tensor([[False, True, False]])
+    assert torch.isclose(masked_joint_error(pred, target, frames),
+                         torch.tensor(2.5))
+    assert torch.isclose(masked_mse(pred, target, frames),
+                         torch.tensor(25. / 4))
+    model = perturb(make_model(reconstruction_loss='mpjpe')).train()
+    gt = smooth(2, 24, 17, 3)
+    valid = random_valid((2, 24), 0.5)
+    losses = model.loss(gt * valid[..., None, None], gt, valid)
+    assert set(losses) == {'loss_icl', 'mpjpe_query', 'mpjpe_prompt'}
+    losses['loss_icl'].backward()
+    assert all(torch.isfinite(p.grad).all()
+               for p in model.parameters() if p.grad is not None)
+    with pytest.raises(ValueError, match='reconstruction_loss'):
+        make_model(reconstruction_loss='l1')
