@@ -371,6 +371,19 @@ def test_spatial_decomposition_module(layout, fusion):
     module.eval()
     _, s_dyna, s_stat = module(base)
     assert torch.equal(s_dyna, base) and torch.equal(s_stat, base)
+    # eval, seeded: perturbed, the same on every call, and a sample's
+    # variants do not depend on the batch it comes in
+    module.test_perturb = 'seeded'
+    _, s_dyna, s_stat = module(base)
+    assert not torch.allclose(s_dyna, base)
+    again = module(base)
+    assert torch.equal(again[1], s_dyna) and torch.equal(again[2], s_stat)
+    for i in range(2):
+        _, dyna_i, stat_i = module(base[i:i + 1])
+        assert torch.equal(dyna_i, s_dyna[i:i + 1])
+        assert torch.equal(stat_i, s_stat[i:i + 1])
+    _, dyna_rev, _ = module(base.flip(0))
+    assert torch.equal(dyna_rev, s_dyna.flip(0))
 
 
 def test_fusion_gradients_and_attention():

@@ -46,7 +46,10 @@ class SpatialDecomposition(BaseModule):
         fusion (dict): Fusion config; ``in_channels`` and ``num_variants``
             are filled in. Defaults to ``dict(type='CrossAttentionFusion')``;
             ``dict(type='MLPFusion')`` is the alternative.
-        test_perturb (str): ``'off'`` or ``'seeded'``. Defaults to ``'off'``.
+        test_perturb (str): ``'off'`` (eval-mode variants are copies of
+            ``S_base``) or ``'seeded'`` (perturbed as in training, each
+            sample with a generator seeded by ``seed``: deterministic and
+            independent of the batch). Defaults to ``'off'``.
         seed (int): Seed of ``'seeded'`` eval-mode perturbations.
         init_cfg (dict or list[dict], optional): Initialization config.
     """
@@ -102,23 +105,34 @@ class SpatialDecomposition(BaseModule):
         if s_base.shape[-1] != self.in_channels:
             raise ValueError(f'Expected {self.in_channels} channels, got '
                              f'input of shape {tuple(s_base.shape)}.')
-        perturb, generator = True, None
-        if not self.training:
-            perturb = self.test_perturb == 'seeded'
-            generator = torch.Generator().manual_seed(self.seed)
+        options = dict(
+            regions=self.regions,
+            num_dynamic=self.num_dynamic,
+            num_coords=self.num_coords,
+            flip_index=self.flip_index,
+            **self.perturb_cfg)
         # region statistics and perturbations are data augmentation: no
         # gradient to S_base through them (S_base still gets its own)
         with torch.no_grad():
-            return decompose_regions(
-                s_base.detach(),
-                self.regions,
-                valid=valid,
-                num_dynamic=self.num_dynamic,
-                num_coords=self.num_coords,
-                flip_index=self.flip_index,
-                perturb=perturb,
-                generator=generator,
-                **self.perturb_cfg)
+            s_base = s_base.detach()
+            if self.training or self.test_perturb == 'off':
+                return decompose_regions(
+                    s_base, valid=valid, perturb=self.training, **options)
+            # 'seeded': every sample draws from its own generator with the
+            # same seed, so its variants do not depend on the batch size or
+            # on its position in the batch
+            outs = []
+            for i in range(s_base.shape[0]):
+                valid_i = valid
+                if valid is not None and valid.dim() > 1 \
+                        and valid.shape[0] == s_base.shape[0]:
+                    valid_i = valid[i:i + 1]
+                outs.append(decompose_regions(
+                    s_base[i:i + 1], valid=valid_i, perturb=True,
+                    generator=torch.Generator().manual_seed(self.seed),
+                    **options))
+            return {key: torch.cat([o[key] for o in outs])
+                    for key in outs[0]}
 
     def forward(
         self,
