@@ -42,11 +42,14 @@ def test_stage2_trains_with_frozen_completion_then_tests(
     losses = [s for s in scalars(work_dir) if 'loss_acc' in s]
     assert losses, 'L = L_CE + lambda L_Ac: the physics loss is logged'
 
+    # the stage-2 checkpoint carries the completion module: testing it does
+    # not need the stage-1 work dir (here: one that does not exist)
     out = run([osp.join(TOOLS, 'test.py'), STAGE2, stage2_ckpt, '--work-dir',
                str(tmp_path / 'test'), '--cfg-options',
-               f'model.completion_checkpoint={stage1_dir}'] +
+               f'model.completion_checkpoint={tmp_path / "moved_away"}'] +
               data_options(synthetic_file), cwd=str(tmp_path))
     assert 'acc/top1' in out and 'acc/mean1' in out
+    assert 'completion module and prompt bank: from the checkpoint' in out
 
 
 def test_stage2_names_a_missing_stage1_checkpoint(synthetic_file, tmp_path):

@@ -11,7 +11,8 @@
 #    data, FineTec without ① -- then, once stage 1 is done, FineTec and its
 #    ablations without ② and without ③;
 # 2. tests every model at severe corruption under random, in-between and
-#    motion drops (tools/test.py, the configs' test pipeline);
+#    motion drops (tools/test.py, the configs' test pipeline; FineTec's
+#    checkpoints carry their completion module);
 # 3. restoration table of stage 1 with the clean ST-GCN++ behind it
 #    (tools/analysis/completion_benchmark.py);
 # 4. the corruption sweep of FineTec and ST-GCN++
@@ -65,6 +66,8 @@ elif [ "$SCHEDULE" = cpu ]; then
     # both busy with far less step-time noise than one 2-thread run
     export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
     SWEEP_OPTS=(--max-samples ${SWEEP_SAMPLES:-400})
+    # the strategies of the restoration bar (motion adds a third of the time)
+    BENCH_OPTS=(--strategies random in-between burst)
     # stage 1 validates 3 times instead of 10 (each pass costs minutes here)
     STAGE1_CPU_OPTS=(train_cfg.val_interval=400 default_hooks.checkpoint.interval=400)
     SPEED_OPTS=(--threads 1 --batch-size 16 --clip-len 48
@@ -209,7 +212,7 @@ with open(osp.join(work, 'severe_table.md.tmp'), 'w') as f:
 os.replace(osp.join(work, 'severe_table.md.tmp'), osp.join(work, 'severe_table.md'))
 EOF
 
-# ------------------------------------------- restoration and sweep, together
+# ------------------- restoration beside the sweep, then the speed benchmark
 $PY tools/analysis/completion_benchmark.py "$STAGE1" "$WORK/stage1" \
     --strategies random in-between burst motion \
     --classifier-config "${CONFIGS[stgcnpp-clean]}" \
@@ -223,12 +226,12 @@ $PY tools/analysis/corruption_sweep.py \
     "${CONFIGS[stgcnpp-interp]}" "$(ckpt stgcnpp-interp)" \
     --names FineTec ST-GCN++ ST-GCN++-interp --device $DEVICE "${SWEEP_OPTS[@]}" \
     --out-dir "$WORK/sweep" > "$LOGS/sweep.log" 2>&1 \
-    || echo "[$(STAMP)] FAILED: sweep (see $LOGS/sweep.log)" &
+    || echo "[$(STAMP)] FAILED: sweep (see $LOGS/sweep.log)"
+tail -n 30 "$LOGS/sweep.log"
 wait
 tail -n 40 "$LOGS/completion_benchmark.log"
-tail -n 30 "$LOGS/sweep.log"
 
-# ----------------------------------------------------------------- speed
+# speed alone on the machine, so that nothing else shares it
 for opts in "" "--amp --compile"; do
     [ "$DEVICE" = cpu ] && [ -n "$opts" ] && continue  # compile: GPU only
     $PY tools/analysis/benchmark_speed.py --device $DEVICE "${SPEED_OPTS[@]}" \

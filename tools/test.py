@@ -11,11 +11,13 @@ import os.path as osp
 
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmaction.registry import RUNNERS
 from finetec_mmaction.utils import (check_runner_checkpoint,
                                     destroy_process_group,
+                                    use_bundled_completion,
                                     use_gloo_without_cuda)
 
 
@@ -121,6 +123,12 @@ def main():
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
+    # a FineTec checkpoint carries its frozen completion module: testing it
+    # does not need the stage-1 work dir the config points to
+    if use_bundled_completion(cfg.model, args.checkpoint):
+        print_log('completion module and prompt bank: from the checkpoint '
+                  f'({args.checkpoint}), not model.completion_checkpoint',
+                  logger='current')
 
     # build the runner from config
     if 'runner_type' not in cfg:

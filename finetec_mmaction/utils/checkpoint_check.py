@@ -85,6 +85,31 @@ def load_state_dict_file(path: str) -> 'OrderedDict[str, torch.Tensor]':
                        for k, v in state.items())
 
 
+def use_bundled_completion(model_cfg, checkpoint: str) -> bool:
+    """Let a FineTec checkpoint supply its own completion module.
+
+    A ``RecognizerFineTec`` checkpoint holds the frozen ``completion.*``
+    weights, prompt bank included, so testing it needs neither the stage-1
+    checkpoint nor the bank's source data. When ``checkpoint`` has them,
+    ``model_cfg.completion_checkpoint`` and ``model_cfg.completion.bank``
+    are set to ``None`` (the bank is then filled from the checkpoint).
+    A checkpoint without them (a stock model under a plug-and-play config)
+    leaves the config as it is.
+
+    Returns:
+        bool: Whether the config was changed.
+    """
+    if not model_cfg.get('completion') or \
+            model_cfg.get('completion_checkpoint') is None:
+        return False
+    if not any(k.startswith('completion.')
+               for k in load_state_dict_file(checkpoint)):
+        return False
+    model_cfg['completion_checkpoint'] = None
+    model_cfg['completion']['bank'] = None
+    return True
+
+
 def _shape(value) -> Tuple[int, ...]:
     return tuple(value.shape)
 
