@@ -25,7 +25,7 @@
 #                 completion_1xb64-u100-20k, shortened by the budgets below
 #   cpu           the configs 1xb16-u48-6e (clip 48, 1-clip test, 6 epochs,
 #                 lr 0.05) and completion_1xb64-u48-1200 as they are; two
-#                 single-threaded runs at a time (about two hours on 2 cores)
+#                 single-threaded runs at a time (2 h 15 min on 2 shared cores)
 # Budgets (environment variables; the GPU defaults are sized to finish in
 # about ten minutes on one H100 -- an estimate, see README; the CPU schedule
 # takes its budget from the configs unless these are set):
