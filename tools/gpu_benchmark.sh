@@ -54,9 +54,7 @@ if [ "${SMOKE:-0}" = 1 ]; then
     DEVICE=cpu; WORKERS=${WORKERS:-3}; JOBS=${JOBS:-0}
     SWEEP_OPTS=(--max-samples 12 --ratios 0 0.5 --strategies random in-between)
     BENCH_OPTS=(--max-samples 12 --ratios 0.5)
-    SPEED_OPTS=(--iters 2 --warmup 1 --batch-size 4 --clip-len 48
-        --finetec-config configs/finetec/finetec_1xb16-u48-16e_gymsynth-severe-keypoint-2d.py
-        --baseline-config configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-16e_gymsynth-severe-keypoint-2d.py)
+    SPEED_OPTS=(--iters 2 --warmup 1 --batch-size 4 --clip-len 48)
     [ -f data/synthetic/gym_synthetic.pkl ] || \
         $PY tools/data/generate_synthetic_gym.py --out data/synthetic/gym_synthetic.pkl
 elif [ "$SCHEDULE" = cpu ]; then
@@ -70,9 +68,7 @@ elif [ "$SCHEDULE" = cpu ]; then
     BENCH_OPTS=(--strategies random in-between burst)
     # stage 1 validates 3 times instead of 10 (each pass costs minutes here)
     STAGE1_CPU_OPTS=(train_cfg.val_interval=400 default_hooks.checkpoint.interval=400)
-    SPEED_OPTS=(--threads 1 --batch-size 16 --clip-len 48
-        --finetec-config configs/finetec/finetec_${SCHED}_${DS}-${LEVEL}-keypoint-2d.py
-        --baseline-config configs/baselines/stgcnpp/stgcnpp_${SCHED/-u/-joint-u}_${DS}-${LEVEL}-keypoint-2d.py)
+    SPEED_OPTS=(--threads 1 --batch-size 16 --clip-len 48)
 else
     DS=pennaction; SCHED=8xb16-u100-80e; STAGE1_CFG_NAME=completion_1xb64-u100-20k
     DEVICE=${DEVICE:-cuda}; JOBS=${JOBS:-0}
@@ -117,6 +113,12 @@ declare -A CONFIGS=(
     [finetec-wo-decomposition]=$(finetec finetec-wo-decomposition)
     [finetec-wo-physics]=$(finetec finetec-wo-physics)
 )
+# the CPU schedules time their own FineTec / ST-GCN++ pair (the GPU one the
+# speed tool's default pair, at the benchmark's batch and clip)
+if [ "$SCHED" != 8xb16-u100-80e ]; then
+    SPEED_OPTS+=(--finetec-config "${CONFIGS[finetec]}"
+                 --baseline-config "${CONFIGS[stgcnpp]}")
+fi
 mkdir -p "$WORK/logs"
 LOGS=$WORK/logs
 STAMP() { date +%H:%M:%S; }
