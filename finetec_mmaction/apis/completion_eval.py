@@ -43,6 +43,7 @@ from ..evaluation.metrics.completion_metric import (BASELINES, baseline_fill,
                                                     summarize_errors)
 from ..models.completion.checkpoint import load_completion_weights
 from ..utils.checkpoint_check import (check_state_dict_compatible,
+                                      holds_completion_weights,
                                       load_state_dict_file)
 from ..utils.io import atomic_write
 from ..utils.io import resolve_checkpoint as resolve_work_dir_checkpoint
@@ -387,8 +388,7 @@ def load_recognizer(cfg, checkpoint: str, device: str = 'cpu',
     # another class count / layout: a message in user terms, not a traceback
     check_state_dict_compatible(model, state, path)
     completion = getattr(model, 'completion', None)
-    if completion is not None and not any(
-            k.startswith('completion.') for k in state):
+    if completion is not None and not holds_completion_weights(state):
         if not stage1:
             raise KeyError(
                 f'{path} holds no completion.* weights and {cfg.filename} '

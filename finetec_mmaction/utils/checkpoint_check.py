@@ -34,7 +34,8 @@ from torch import nn
 __all__ = [
     'CheckpointMismatchError', 'check_checkpoint_compatible',
     'check_runner_checkpoint', 'check_state_dict_compatible',
-    'checkpoint_to_load', 'load_state_dict_file'
+    'checkpoint_to_load', 'holds_completion_weights', 'load_state_dict_file',
+    'use_bundled_completion'
 ]
 
 #: Joint counts of the layouts of mmaction's ``Graph``, for the messages.
@@ -85,6 +86,12 @@ def load_state_dict_file(path: str) -> 'OrderedDict[str, torch.Tensor]':
                        for k, v in state.items())
 
 
+def holds_completion_weights(state: Dict[str, torch.Tensor]) -> bool:
+    """Whether a recognizer state dict carries a completion module
+    (``completion.*``: a FineTec stage-2 checkpoint, not a stock one)."""
+    return any(k.startswith('completion.') for k in state)
+
+
 def use_bundled_completion(model_cfg, checkpoint: str) -> bool:
     """Let a FineTec checkpoint supply its own completion module.
 
@@ -102,8 +109,7 @@ def use_bundled_completion(model_cfg, checkpoint: str) -> bool:
     if not model_cfg.get('completion') or \
             model_cfg.get('completion_checkpoint') is None:
         return False
-    if not any(k.startswith('completion.')
-               for k in load_state_dict_file(checkpoint)):
+    if not holds_completion_weights(load_state_dict_file(checkpoint)):
         return False
     model_cfg['completion_checkpoint'] = None
     model_cfg['completion']['bank'] = None
