@@ -7,7 +7,7 @@
 #
 # 1. trains (JOBS at a time; a GPU runs them all at once, as stock ST-GCN++
 #    is launch-bound): stage 1 (the completion module), stock ST-GCN++ at
-#    severe corruption (zero-filled and interpolated), ST-GCN++ on clean
+#    severe corruption (zero-filled, interpolated, duplicated), ST-GCN++ on clean
 #    data, FineTec without ① -- then, once stage 1 is done, FineTec and its
 #    ablations without ② and without ③;
 # 2. tests every model at severe corruption under random, in-between and
@@ -35,12 +35,16 @@
 #   BATCH         stage-2 batch size (GPU default 64; lr scaled from 0.1 @ 128)
 #   WORKERS       data loader workers per run (GPU default 3)
 #   JOBS          trainings / tests at a time (GPU default all, CPU 2)
+#   EXTRA_SEEDS   more seeds of the FineTec / ST-GCN++ pair, e.g. "1 2 3 4"
+#                 (runs finetec-seedN, stgcnpp-seedN; every model also
+#                 trains with seed 0, and the table adds mean ± sd rows)
 #   WORK          output folder (default work_dirs/{gpu,cpu}_benchmark)
 #   PYTHON        interpreter (default python)
 #   SMOKE=1       a few iterations on the embedded synthetic data instead
 #                 (checks the script on a CPU in minutes; numbers meaningless)
-# A run that finished (its work dir has .done) is not trained again, so an
-# interrupted benchmark continues where it stopped.
+# A run that finished (its work dir has .done) is not trained again, and a
+# test or benchmark whose result file exists is not run again, so an
+# interrupted (or extended) benchmark continues where it stopped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -107,6 +111,7 @@ finetec() { echo "configs/finetec/$1_${SCHED}_${DS}-${LEVEL}-keypoint-2d.py"; }
 declare -A CONFIGS=(
     [stgcnpp]=$(stgcnpp $LEVEL)
     [stgcnpp-interp]=$(stgcnpp $LEVEL-interp)
+    [stgcnpp-dup]=$(stgcnpp $LEVEL-dup)
     [stgcnpp-clean]=$(stgcnpp clean)
     [finetec]=$(finetec finetec)
     [finetec-wo-completion]=$(finetec finetec-wo-completion)
@@ -128,13 +133,17 @@ slot() {  # wait for a free slot (JOBS=0: no limit)
     while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
 }
 
+# run names: a model of CONFIGS, or <model>-seed<N> for its run with seed N
+model_of() { echo "${1%-seed*}"; }
+seed_of() { [[ $1 == *-seed* ]] && echo "${1##*-seed}" || echo 0; }
+
 train() {  # name, config, extra cfg-options...
     local name=$1 config=$2; shift 2
     if [ -f "$WORK/$name/.done" ]; then
         echo "[$(STAMP)] $name: trained before ($WORK/$name/.done), kept"; return
     fi
     echo "[$(STAMP)] train $name: $config"
-    $PY tools/train.py "$config" --work-dir "$WORK/$name" --seed 0 \
+    $PY tools/train.py "$config" --work-dir "$WORK/$name" --seed "$(seed_of $name)" \
         --cfg-options "$@" > "$LOGS/train_$name.log" 2>&1 \
         && touch "$WORK/$name/.done" \
         || echo "[$(STAMP)] FAILED: train $name (see $LOGS/train_$name.log)"
@@ -146,18 +155,23 @@ STAGE1_PID=$!
 # in order of priority; FineTec and two of its ablations load stage 1, so
 # they start once it is done and the others fill the slots meanwhile
 QUEUE=(stgcnpp finetec-wo-completion finetec stgcnpp-clean
-       finetec-wo-decomposition finetec-wo-physics stgcnpp-interp)
+       finetec-wo-decomposition finetec-wo-physics stgcnpp-interp stgcnpp-dup)
+for seed in ${EXTRA_SEEDS:-}; do
+    [ "$seed" = 0 ] || QUEUE+=(stgcnpp-seed$seed finetec-seed$seed)
+done
+RUNS=("${QUEUE[@]}")  # every stage-2 run, for the tests
 while [ ${#QUEUE[@]} -gt 0 ]; do
     slot
     stage1_done=$(kill -0 $STAGE1_PID 2>/dev/null && echo 0 || echo 1)
     picked=
     for i in "${!QUEUE[@]}"; do
         name=${QUEUE[$i]}
-        case $name in finetec|finetec-wo-decomposition|finetec-wo-physics)
+        config=${CONFIGS[$(model_of $name)]}
+        case $(model_of $name) in finetec|finetec-wo-decomposition|finetec-wo-physics)
             [ $stage1_done = 1 ] || continue
-            train $name "${CONFIGS[$name]}" "${STAGE2_OPTS[@]}" \
+            train $name "$config" "${STAGE2_OPTS[@]}" \
                 model.completion_checkpoint="$WORK/stage1" & ;;
-        *)  train $name "${CONFIGS[$name]}" "${STAGE2_OPTS[@]}" & ;;
+        *)  train $name "$config" "${STAGE2_OPTS[@]}" & ;;
         esac
         picked=$i; break
     done
@@ -173,10 +187,16 @@ echo "[$(STAMP)] training done"
 
 # ---------------------------------------------------------------- tests
 ckpt() { cat "$WORK/$1/last_checkpoint" 2>/dev/null; }
-for name in "${!CONFIGS[@]}"; do
+done_before() {  # result file(s) exist: say so and skip the step
+    compgen -G "$1" > /dev/null || return 1
+    echo "[$(STAMP)] $2: result exists ($1), kept"
+}
+for name in "${RUNS[@]}"; do
     [ "$name" = stgcnpp-clean ] && continue
     for strategy in "${STRATEGIES[@]}"; do
-        $PY tools/test.py "${CONFIGS[$name]}" "$(ckpt $name)" \
+        done_before "$WORK/test/$name-$strategy/*/*.json" \
+            "test $name $strategy" && continue
+        $PY tools/test.py "${CONFIGS[$(model_of $name)]}" "$(ckpt $name)" \
             --work-dir "$WORK/test/$name-$strategy" --cfg-options \
             test_dataloader.dataset.pipeline.1.strategy=$strategy \
             "${LOADER_OPTS[@]}" > "$LOGS/test_$name-$strategy.log" 2>&1 &
@@ -186,56 +206,34 @@ for name in "${!CONFIGS[@]}"; do
 done
 wait
 echo "[$(STAMP)] tests done"
-$PY - "$WORK" <<'EOF'
-import glob, json, os, os.path as osp, sys
-work = sys.argv[1]
-rows = {}
-for path in sorted(glob.glob(osp.join(work, 'test', '*', '*', '*.json'))):
-    run = osp.basename(osp.dirname(osp.dirname(path)))
-    name, strategy = run.rsplit('-', 1) if not run.endswith('in-between') \
-        else (run[:-len('-in-between')], 'in-between')
-    with open(path) as f:
-        res = json.load(f)
-    rows.setdefault(name, {})[strategy] = res
-strategies = ['random', 'in-between', 'motion']
-lines = ['| model | ' + ' | '.join(f'{s} top-1 / mean class' for s in strategies) + ' |',
-         '|---|' + '---|' * len(strategies)]
-for name in sorted(rows):
-    cells = []
-    for s in strategies:
-        r = rows[name].get(s)
-        cells.append('-' if r is None else
-                     f"{r['acc/top1']:.4f} / {r['acc/mean1']:.4f}")
-    lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
-table = '\n'.join(lines)
-print(table)
-with open(osp.join(work, 'severe_table.md.tmp'), 'w') as f:
-    f.write(table + '\n')
-os.replace(osp.join(work, 'severe_table.md.tmp'), osp.join(work, 'severe_table.md'))
-EOF
+$PY tools/analysis/benchmark_table.py "$WORK" --strategies "${STRATEGIES[@]}" \
+    || echo "[$(STAMP)] FAILED: table"
 
 # ------------------- restoration beside the sweep, then the speed benchmark
-$PY tools/analysis/completion_benchmark.py "$STAGE1" "$WORK/stage1" \
+done_before "$WORK/completion_benchmark/completion_benchmark.json" restoration \
+|| $PY tools/analysis/completion_benchmark.py "$STAGE1" "$WORK/stage1" \
     --strategies random in-between burst motion \
     --classifier-config "${CONFIGS[stgcnpp-clean]}" \
     --classifier-checkpoint "$(ckpt stgcnpp-clean)" --device $DEVICE \
     --num-workers ${WORKERS:-1} "${BENCH_OPTS[@]}" \
     --out-dir "$WORK/completion_benchmark" > "$LOGS/completion_benchmark.log" 2>&1 \
     || echo "[$(STAMP)] FAILED: completion benchmark (see $LOGS/completion_benchmark.log)" &
-$PY tools/analysis/corruption_sweep.py \
+done_before "$WORK/sweep/corruption_sweep.json" sweep \
+|| $PY tools/analysis/corruption_sweep.py \
     "${CONFIGS[finetec]}" "$(ckpt finetec)" \
     "${CONFIGS[stgcnpp]}" "$(ckpt stgcnpp)" \
     "${CONFIGS[stgcnpp-interp]}" "$(ckpt stgcnpp-interp)" \
     --names FineTec ST-GCN++ ST-GCN++-interp --device $DEVICE "${SWEEP_OPTS[@]}" \
     --out-dir "$WORK/sweep" > "$LOGS/sweep.log" 2>&1 \
     || echo "[$(STAMP)] FAILED: sweep (see $LOGS/sweep.log)"
-tail -n 30 "$LOGS/sweep.log"
+tail -n 30 "$LOGS/sweep.log" 2>/dev/null
 wait
-tail -n 40 "$LOGS/completion_benchmark.log"
+tail -n 40 "$LOGS/completion_benchmark.log" 2>/dev/null
 
 # speed alone on the machine, so that nothing else shares it
 for opts in "" "--amp --compile"; do
     [ "$DEVICE" = cpu ] && [ -n "$opts" ] && continue  # compile: GPU only
+    done_before "$WORK/speed${opts:+_amp_compile}.json" "speed $opts" && continue
     $PY tools/analysis/benchmark_speed.py --device $DEVICE "${SPEED_OPTS[@]}" \
         $opts --out "$WORK/speed${opts:+_amp_compile}.json" \
         > "$LOGS/speed${opts:+_amp_compile}.log" 2>&1 \
