@@ -17,7 +17,8 @@ from finetec_mmaction.core import (PAPER_STRATEGIES, fill_missing_frames,
                                    num_missing_frames, sample_valid_mask)
 from finetec_mmaction.core import masking as core_masking
 from finetec_mmaction.evaluation import CompletionMetric
-from finetec_mmaction.core.fill import akima_fill, gap_distances, linear_fill
+from finetec_mmaction.core.fill import (akima_fill, gap_distances,
+                                        linear_fill, retrieval_detail)
 from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 ContextAwareCompletion,
                                                 SkeletonBank,
@@ -105,6 +106,80 @@ def test_untrained_model_is_its_base_interpolation(base_fill):
     np.testing.assert_allclose(out.detach().numpy(), expect, atol=1e-5)
     with pytest.raises(ValueError, match='base_fill'):
         make_model(base_fill='cubic')
+
+
+@pytest.mark.parametrize('shifts,weighting', [((0, ), 'mean'),
+                                               ((-2, 0, 2), 'softmax')])
+def test_retrieval_detail_matches_brute_force(shifts, weighting):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 12, 5, 2, generator=gen)
+    bank = torch.randn(20, 12, 5, 2, generator=gen)
+    valid = random_valid((3, 12), 0.5)
+    out = retrieval_detail(x, valid, bank, 3, skip_nearest=1,
+                           time_shifts=shifts, weighting=weighting)
+    for b in range(3):
+        v = valid[b]
+        q = x[b][v] - x[b][v].mean((0, 1))
+        # every bank sequence at its best shift (end frames repeated)
+        best = []
+        for seq in bank:
+            options = []
+            for shift in shifts:
+                moved = seq[(torch.arange(12) + shift).clamp(0, 11)]
+                centred = moved[v] - moved[v].mean((0, 1))
+                options.append((float(((q - centred)**2).sum()), moved))
+            best.append(min(options, key=lambda o: o[0]))
+        chosen = sorted(best, key=lambda o: o[0])[1:4]  # nearest skipped
+        dist = torch.tensor([d for d, _ in chosen])
+        weights = torch.full((3, ), 1 / 3) if weighting == 'mean' else \
+            torch.softmax(-dist / dist[0], 0)
+        seqs = torch.stack([m for _, m in chosen])
+        fill = akima_fill(seqs * v[None, :, None, None],
+                          v[None].expand(3, -1))
+        torch.testing.assert_close(
+            out[b], torch.einsum('k,ktjc->tjc', weights, seqs - fill))
+    assert out[valid].abs().max() == 0  # observed frames get no detail
+    with pytest.raises(ValueError, match='bank has 20 sequences'):
+        retrieval_detail(x, valid, bank, 20, skip_nearest=1)
+    with pytest.raises(ValueError, match='differ'):
+        retrieval_detail(x, valid, bank[:, :10], 3)
+
+
+def test_retrieval_restores_from_a_bank_twin_but_not_in_training():
+    """The twin of the query (translated) in the bank restores it exactly
+    at test time; in training the nearest sequence, the sample itself when
+    training on the bank's split, is left out."""
+    gt = smooth(1, 24, 17, 2, seed=5)
+    model = make_model(channels=2, retrieval=dict(num_neighbours=1))
+    bank = model.bank.sequences.clone()
+    bank[3] = gt[0] + 0.25
+    model.bank.set_sequences(bank)
+    valid = random_valid((1, 24), 0.75, 'in-between')
+    x = gt * valid[..., None, None]
+    restored = model.eval()(x, valid)
+    torch.testing.assert_close(restored, gt, atol=1e-5, rtol=0)
+    akima_error = (akima_fill(x, valid) - gt).abs().max()
+    assert akima_error > 1e-2
+    assert (model.train()(x, valid) - gt).abs().max() > 1e-2
+    assert (model.eval()(x, valid, query_in_bank=True) - gt).abs().max() \
+        > 1e-2
+    # a frozen ① in a training recognizer stays in eval mode but is told
+    # that its inputs come from the bank's split
+    recognizer = MODELS.build(dict(
+        type='RecognizerFineTec',
+        backbone=dict(type='STGCN', graph_cfg=dict(layout='coco',
+                                                   mode='spatial'),
+                      in_channels=2, base_channels=8, num_stages=1,
+                      inflate_stages=[], down_stages=[]),
+        completion=dict(type='ContextAwareCompletion', num_joints=17,
+                        num_channels=2, clip_len=24, hidden_channels=8,
+                        bank=bank, retrieval=dict(num_neighbours=1))))
+    assert not recognizer.train().completion.training
+    assert (recognizer.restore(x) - gt).abs().max() > 1e-2
+    torch.testing.assert_close(recognizer.eval().restore(x), gt, atol=1e-5,
+                               rtol=0)
+    with pytest.raises(ValueError, match='num_neighbours'):
+        make_model(retrieval=dict(neighbours=3))
 
 
 def test_akima_fill_matches_scipy():

@@ -7,7 +7,7 @@ that the pipeline transforms (numpy, through :func:`fill_missing_frames`),
 the completion network (a residual over :func:`linear_fill`) and the region
 perturbations all share it.
 """
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import numpy as np
 import torch
@@ -227,6 +227,117 @@ def akima_fill(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
 
 
 FILLS = {'linear': linear_fill, 'nearest': nearest_fill, 'akima': akima_fill}
+
+
+def shift_time(x: torch.Tensor, shift: int) -> torch.Tensor:
+    """``x`` ``(N, T, ...)`` moved by ``shift`` frames in time (frame ``t``
+    takes frame ``t + shift``), the end frames repeated."""
+    if shift == 0:
+        return x
+    index = (torch.arange(x.shape[1], device=x.device) + shift).clamp(
+        0, x.shape[1] - 1)
+    return x[:, index]
+
+
+def _centred_distance(x: torch.Tensor, weight: torch.Tensor,
+                      bank: torch.Tensor) -> torch.Tensor:
+    """Squared distance ``(B, N)`` between ``x`` ``(B, T, K, C)`` and the
+    bank ``(N, T, K, C)`` over the frames weighted by ``weight`` ``(B, T)``,
+    each centred on its mean over those frames and the joints; computed
+    from sums, without a ``(B, N, T, K, C)`` tensor."""
+    count = weight.sum(1).clamp(min=1) * x.shape[2]  # (B,)
+    q = x - (torch.einsum('bt,btkc->bc', weight, x) / count[:, None])[:,
+                                                                     None,
+                                                                     None]
+    b_sum = torch.einsum('bt,ntkc->bnc', weight, bank)  # (B, N, C)
+    # |q - (b - mean_b)|^2 = |q|^2 + |b|^2 - 2 q.b + 2 mean_b.sum(q)
+    #                        - |sum_b|^2 / count   (sum(q) = 0)
+    return (torch.einsum('bt,btkc->b', weight, q * q)[:, None] +
+            torch.einsum('bt,ntkc->bn', weight, bank * bank) -
+            2 * torch.einsum('btkc,ntkc->bn', q * weight[..., None, None],
+                             bank) - (b_sum * b_sum).sum(-1) / count[:, None])
+
+
+def retrieval_detail(x: torch.Tensor,
+                     valid: torch.Tensor,
+                     bank: torch.Tensor,
+                     num_neighbours: int,
+                     skip_nearest: int = 0,
+                     method: str = 'akima',
+                     time_shifts: Sequence[int] = (0, ),
+                     weighting: str = 'softmax') -> torch.Tensor:
+    """Motion detail of similar clean sequences, to add on top of a fill.
+
+    For each sequence of ``x``, the ``num_neighbours`` bank sequences
+    closest to it on its *observed* frames are found: squared distance after
+    removing each one's mean position over those frames (i.e. up to a
+    translation), each bank sequence at its best shift among
+    ``time_shifts`` (clips of the same movement are rarely aligned to the
+    frame). Each neighbour is masked like ``x`` and filled with ``method``;
+    what it loses to the fill (``sequence - fill``, zero on the observed
+    frames) is averaged over the neighbours. An interpolation cannot bend a
+    long gap the way the body moves through it; sequences of the same
+    movement that agree on the frames around the gap show how it bends.
+    ``fill(x) + retrieval_detail(x)`` is the retrieval-augmented fill.
+
+    Args:
+        x (torch.Tensor): ``(B, T, K, C)``, missing frames anything.
+        valid (torch.Tensor): ``(B, T)`` bool, observed frames.
+        bank (torch.Tensor): ``(N, T, K, C)`` clean sequences, normalised
+            like ``x``.
+        num_neighbours (int): Neighbours averaged (``k``).
+        skip_nearest (int): Closest bank sequences to leave out first (all
+            their shifts) -- 1 when ``x`` is itself in the bank (training on
+            the split the bank was built from), so it does not copy its own
+            ground truth.
+        method (str): Key of :data:`FILLS`. Defaults to ``'akima'``.
+        time_shifts (Sequence[int]): Shifts in frames tried per bank
+            sequence. Defaults to ``(0, )``.
+        weighting (str): ``'softmax'``: weights ``exp(-d_i / d_1)`` (``d_1``
+            the smallest distance), so clearly closer neighbours count more;
+            ``'mean'``: equal weights. Defaults to ``'softmax'``.
+
+    Returns:
+        torch.Tensor: ``(B, T, K, C)`` detail, zero on observed frames.
+    """
+    if num_neighbours < 1 or skip_nearest < 0 or not time_shifts:
+        raise ValueError('num_neighbours must be >= 1, skip_nearest >= 0 '
+                         'and time_shifts non-empty, got '
+                         f'{num_neighbours}, {skip_nearest}, {time_shifts}.')
+    if weighting not in ('softmax', 'mean'):
+        raise ValueError('weighting must be "softmax" or "mean", got '
+                         f'{weighting!r}.')
+    if len(bank) < num_neighbours + skip_nearest:
+        raise ValueError(f'The bank has {len(bank)} sequences; '
+                         f'{num_neighbours} neighbours after skipping '
+                         f'{skip_nearest} need more.')
+    if bank.shape[1:] != x.shape[1:]:
+        raise ValueError(f'Bank sequences {tuple(bank.shape[1:])} and input '
+                         f'{tuple(x.shape[1:])} differ in (T, K, C).')
+    valid = valid.bool()
+    bank = bank.to(x.dtype)
+    weight = valid.to(x.dtype)
+    dist, shift_index = torch.stack([
+        _centred_distance(x, weight, shift_time(bank, s))
+        for s in time_shifts
+    ], dim=-1).min(-1)  # (B, N): each bank sequence at its best shift
+    dist, index = dist.clamp(min=0).topk(
+        num_neighbours + skip_nearest, dim=1, largest=False)
+    dist, index = dist[:, skip_nearest:], index[:, skip_nearest:]
+    shifts = torch.as_tensor(list(time_shifts), device=x.device)[
+        shift_index.gather(1, index)]  # (B, k)
+    batch, num_frames = valid.shape
+    frames = (torch.arange(num_frames, device=x.device) +
+              shifts[..., None]).clamp(0, num_frames - 1)  # (B, k, T)
+    neighbours = bank[index[..., None], frames].flatten(0, 1)  # (B*k, T,..)
+    mask = valid.repeat_interleave(num_neighbours, 0)
+    detail = neighbours - FILLS[method](neighbours * mask[..., None, None],
+                                        mask)
+    detail = detail.view((batch, num_neighbours) + x.shape[1:])
+    if weighting == 'mean':
+        return detail.mean(1)
+    weights = torch.softmax(-dist / dist[:, :1].clamp(min=1e-12), dim=1)
+    return torch.einsum('bk,bktjc->btjc', weights, detail)
 
 
 def bounded_fill(method: str) -> str:

@@ -36,7 +36,7 @@ from finetec_mmaction.apis.completion_eval import (eval_spec_from_config,
                                                    load_completion,
                                                    run_benchmark,
                                                    write_results)
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 
 def parse_args(argv=None):
@@ -78,6 +78,10 @@ def parse_args(argv=None):
                         help='cpu / cuda (default: cuda when available)')
     parser.add_argument('--no-progress', action='store_true',
                         help='hide the progress bar')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the stage-1 config, e.g. '
+        'model.completion.retrieval_neighbours=8')
     args = parser.parse_args(argv)
     if (args.classifier_config is None) != (
             args.classifier_checkpoint is None):
@@ -90,6 +94,8 @@ def main(argv=None):
     args = parse_args(argv)
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     spec = eval_spec_from_config(cfg, args.split, args.ann_file, args.joints)
     completion = None
     if args.checkpoint is not None:

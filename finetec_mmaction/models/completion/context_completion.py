@@ -43,7 +43,7 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
 from ...core.fill import (FILLS, bounded_fill, frame_validity,
-                          gap_distances)
+                          gap_distances, retrieval_detail)
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
 from .bank import BankSource, SkeletonBank
@@ -179,6 +179,16 @@ class ContextAwareCompletion(BaseModule):
             (:func:`finetec_mmaction.core.fill.akima_fill`) or ``'linear'``;
             other channels (scores) are interpolated linearly. Defaults to
             ``'akima'``.
+        retrieval (dict, optional): Adds to the base fill the motion detail
+            of the bank sequences closest to the input on its observed
+            frames (:func:`finetec_mmaction.core.fill.retrieval_detail`,
+            whose keyword arguments it holds, e.g.
+            ``dict(num_neighbours=16)``; time shifts default to
+            ``(-4, -2, 0, 2, 4)``): a non-learned, context-aware base that
+            bends long gaps the way similar movements do. The bank is the
+            training split, so in training (and for the prompts, which are
+            bank sequences) the closest one, the sequence itself, is left
+            out. ``None`` (default) keeps the plain ``base_fill``.
         fuse_prompt (bool): Add prompt features into the query stream.
             ``False`` gives the prompt-free ablation (the prompt is still
             reconstructed in training). Defaults to True.
@@ -221,6 +231,7 @@ class ContextAwareCompletion(BaseModule):
                  test_prompt_seed: int = 0,
                  fuse_prompt: bool = True,
                  base_fill: str = 'akima',
+                 retrieval: Optional[Dict] = None,
                  gap_envelope: Optional[str] = 'quadratic',
                  gap_scale: float = 4.0,
                  smooth_freqs: Optional[int] = None,
@@ -245,6 +256,16 @@ class ContextAwareCompletion(BaseModule):
             raise ValueError('base_fill must be "akima" or "linear", got '
                              f'{base_fill!r}.')
         self.base_fill = base_fill
+        if retrieval is not None:
+            retrieval = dict(retrieval)
+            unknown = set(retrieval) - {'num_neighbours', 'time_shifts',
+                                        'weighting'}
+            if unknown or 'num_neighbours' not in retrieval:
+                raise ValueError(
+                    'retrieval takes num_neighbours (required), time_shifts '
+                    f'and weighting, got {sorted(retrieval)}.')
+            retrieval.setdefault('time_shifts', (-4, -2, 0, 2, 4))
+        self.retrieval = retrieval
         if gap_envelope not in ('quadratic', 'linear', None):
             raise ValueError('gap_envelope must be "quadratic", "linear" or '
                              f'None, got {gap_envelope!r}.')
@@ -340,16 +361,23 @@ class ContextAwareCompletion(BaseModule):
 
     # ------------------------------------------------------------- network
     def _embed(self, x: torch.Tensor, valid: torch.Tensor,
-               prior: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Interpolate the stream input and embed it.
+               prior: torch.Tensor,
+               in_bank: bool) -> Tuple[torch.Tensor, ...]:
+        """Interpolate the stream input and embed it. ``in_bank``: ``x``
+        belongs to the bank (its nearest neighbour is itself).
 
         Returns ``(filled, envelope, hidden)``: ``(B, T, K, C)``,
         ``(B, T, 1, 1)`` and ``(B, T, K, H)``.
         """
         cc = self.coord_channels
+        coords = FILLS[self.base_fill](x[..., :cc], valid)
+        if self.retrieval is not None:
+            coords = coords + retrieval_detail(
+                x[..., :cc], valid, self.bank.sequences[..., :cc],
+                skip_nearest=int(in_bank), method=self.base_fill,
+                **self.retrieval)
         filled = torch.cat([
-            FILLS[self.base_fill](x[..., :cc], valid),
-            FILLS[bounded_fill(self.base_fill)](x[..., cc:], valid)
+            coords, FILLS[bounded_fill(self.base_fill)](x[..., cc:], valid)
         ], dim=-1)
         d_prev, d_next = (d.to(x.dtype)[..., None, None]
                           for d in gap_distances(valid))
@@ -388,8 +416,12 @@ class ContextAwareCompletion(BaseModule):
                 f'{tuple(x.shape)}. Sample clips of clip_len frames '
                 f'(UniformSampleFrames) and match the model layout.')
 
-    def _run(self, x: torch.Tensor, valid: Optional[torch.Tensor]) -> Dict:
+    def _run(self, x: torch.Tensor, valid: Optional[torch.Tensor],
+             query_in_bank: Optional[bool] = None) -> Dict:
         self._check_input(x)
+        if query_in_bank is None:
+            # stage 1 trains on the bank's split and tests on another
+            query_in_bank = self.training
         lead = x.shape[:-3]
         x = x.reshape((-1, ) + x.shape[-3:])
         batch = x.shape[0]
@@ -405,8 +437,8 @@ class ContextAwareCompletion(BaseModule):
         context, p_valid = self.sample_prompts(num_prompt_seqs)
         context = context.to(x.dtype)
         p_in = context * p_valid[..., None, None]
-        p_filled, p_env, p_h = self._embed(p_in, p_valid, prior)
-        q_filled, q_env, q_h = self._embed(x, valid, prior)
+        p_filled, p_env, p_h = self._embed(p_in, p_valid, prior, True)
+        q_filled, q_env, q_h = self._embed(x, valid, prior, query_in_bank)
         for unit, gate in zip(self.units, self.fuse_gate):
             p_h = unit(p_h)
             q_h = unit(q_h)
@@ -429,7 +461,8 @@ class ContextAwareCompletion(BaseModule):
 
     def forward(self,
                 x: torch.Tensor,
-                valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+                valid: Optional[torch.Tensor] = None,
+                query_in_bank: Optional[bool] = None) -> torch.Tensor:
         """Restore the missing frames.
 
         Args:
@@ -438,13 +471,17 @@ class ContextAwareCompletion(BaseModule):
             valid (torch.Tensor, optional): ``(..., T)`` bool (broadcastable),
                 ``True`` where observed. Defaults to the frames that are not
                 all zero (:func:`finetec_mmaction.core.frame_validity`).
+            query_in_bank (bool, optional): ``x`` comes from the split the
+                bank was built from, so ``retrieval`` leaves out its nearest
+                bank sequence (itself). Defaults to the training mode: a
+                frozen module in a training recognizer must be told.
 
         Returns:
             torch.Tensor: ``S_base`` of the shape of ``x``: observed frames
             are ``x`` bit for bit, missing frames are predicted; all-zero
             (absent) persons stay zero.
         """
-        return self._run(x, valid)['s_base']
+        return self._run(x, valid, query_in_bank)['s_base']
 
     def loss(self,
              x: torch.Tensor,

@@ -112,10 +112,13 @@ class RecognizerFineTec(RecognizerGCN):
         ``S_base`` of the same shape (identity without a completion)."""
         if self.completion is None:
             return x
+        # a frozen ① stays in eval mode, but training samples come from the
+        # bank's split all the same (its retrieval must skip them)
+        args = (x, frame_validity(x), self.training)
         if self.freeze_completion:
             with torch.no_grad():
-                return self.completion(x, frame_validity(x))
-        return self.completion(x, frame_validity(x))
+                return self.completion(*args)
+        return self.completion(*args)
 
     def extract_feat(self,
                      inputs: torch.Tensor,
