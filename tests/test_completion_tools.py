@@ -147,6 +147,32 @@ def test_benchmark_baselines_only(synthetic_file, tmp_path, capsys):
         assert len(list(csv.DictReader(f))) == 2 * 4
 
 
+def test_benchmark_untrained_completion_is_its_base_fill(synthetic_file,
+                                                         tmp_path):
+    """--untrained scores the config's module without a checkpoint, its
+    bank built from the config: Akima exactly, and with retrieval something
+    else (whose detail comes from the bank)."""
+    rows = {}
+    for name, extra in (('akima', []), ('retrieval', [
+            'model.completion.retrieval.num_neighbours=2'])):
+        out_dir = str(tmp_path / name)
+        results = benchmark_tool.main([
+            STAGE1, '--untrained', '--ann-file', synthetic_file, '--ratios',
+            '0.75', '--strategies', 'in-between', '--max-samples', '4',
+            '--out-dir', out_dir, '--num-workers', '0', '--no-progress',
+            '--cfg-options', f'model.completion.bank.ann_file={synthetic_file}'
+        ] + extra)
+        rows[name] = results['restoration']['in-between@0.75']
+        assert results['meta']['checkpoint'] == 'untrained'
+    untrained = rows['akima']
+    assert untrained['completion']['mpjpe'] == pytest.approx(
+        untrained['akima']['mpjpe'], rel=1e-5)
+    assert rows['retrieval']['completion']['mpjpe'] != pytest.approx(
+        untrained['akima']['mpjpe'], rel=1e-3)
+    with pytest.raises(SystemExit):
+        benchmark_tool.main([STAGE1, 'some.pth', '--untrained'])
+
+
 def test_eval_clips_are_the_zero_filled_clean_clips(synthetic_file):
     spec = ce.eval_spec_from_config(
         Config.fromfile(STAGE1), ann_file=synthetic_file)

@@ -339,20 +339,27 @@ def resolve_checkpoint(path: str) -> str:
     return path
 
 
-def load_completion(cfg, checkpoint: str, device: str = 'cpu'):
+def load_completion(cfg, checkpoint: Optional[str], device: str = 'cpu'):
     """The ``ContextAwareCompletion`` of a config (``model.completion``:
     stage 1 or a FineTec recognizer) with the ``completion.*`` weights (bank
-    included) of ``checkpoint`` (a file or a work dir), in eval mode."""
+    included) of ``checkpoint`` (a file or a work dir), in eval mode.
+
+    ``checkpoint=None`` gives the untrained module, its bank built from the
+    config: its output is its base fill (e.g. Akima plus ``retrieval``),
+    a restoration that needs no training.
+    """
     comp_cfg = cfg.model.get('completion')
     if not comp_cfg:
         raise ValueError(f'{cfg.filename}: model has no "completion" module '
                          '(expected a CompletionPretrainer config).')
     comp_cfg = _plain(comp_cfg)
-    comp_cfg['bank'] = None  # the checkpoint holds the bank
+    if checkpoint is not None:
+        comp_cfg['bank'] = None  # the checkpoint holds the bank
     with DefaultScope.overwrite_default_scope('mmaction'):
         completion = MODELS.build(comp_cfg)
-    load_completion_weights(completion, resolve_checkpoint(checkpoint),
-                            cfg.filename)
+    if checkpoint is not None:
+        load_completion_weights(completion, resolve_checkpoint(checkpoint),
+                                cfg.filename)
     return completion.to(device).eval()
 
 

@@ -20,6 +20,11 @@ Examples::
         --classifier-config \
         configs/baselines/stgcnpp/stgcnpp_8xb16-joint-u100-80e_pennaction-clean-keypoint-2d.py \
         --classifier-checkpoint STGCNPP_CKPT
+    # no training: the untrained module is its base fill, here Akima plus
+    # the detail of the 16 most similar training sequences
+    python tools/analysis/completion_benchmark.py \
+        configs/finetec/completion_1xb64-u100-20k_pennaction-keypoint-2d.py \
+        --untrained --cfg-options model.completion.retrieval.num_neighbours=16
 
 Writes ``completion_benchmark.json`` and ``.csv`` into ``--out-dir``.
 """
@@ -46,8 +51,13 @@ def parse_args(argv=None):
     parser.add_argument('config', help='stage-1 (CompletionPretrainer) config')
     parser.add_argument(
         'checkpoint', nargs='?', default=None,
-        help='stage-1 checkpoint or its work dir; without it only the '
-        'classical fills run')
+        help='stage-1 checkpoint or its work dir; without it (and without '
+        '--untrained) only the classical fills run')
+    parser.add_argument(
+        '--untrained', action='store_true',
+        help="score the config's completion module untrained (bank built "
+        'from the config): its base fill, which with model.completion.'
+        'retrieval needs no training')
     parser.add_argument(
         '--ratios', nargs='+', default=['0.25', '0.5', '0.75'],
         help='missing ratios (floats or minor/moderate/severe)')
@@ -83,6 +93,8 @@ def parse_args(argv=None):
         help='override settings of the stage-1 config, e.g. '
         'model.completion.retrieval_neighbours=8')
     args = parser.parse_args(argv)
+    if args.untrained and args.checkpoint is not None:
+        parser.error('--untrained and a checkpoint exclude each other')
     if (args.classifier_config is None) != (
             args.classifier_checkpoint is None):
         parser.error('--classifier-config and --classifier-checkpoint go '
@@ -98,7 +110,7 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     spec = eval_spec_from_config(cfg, args.split, args.ann_file, args.joints)
     completion = None
-    if args.checkpoint is not None:
+    if args.checkpoint is not None or args.untrained:
         completion = load_completion(cfg, args.checkpoint, device)
         if completion.clip_len != spec.clip_len:
             raise ValueError(
@@ -124,7 +136,7 @@ def main(argv=None):
         progress=not args.no_progress,
         meta=dict(
             config=args.config,
-            checkpoint=args.checkpoint,
+            checkpoint='untrained' if args.untrained else args.checkpoint,
             classifier_config=args.classifier_config,
             classifier_checkpoint=args.classifier_checkpoint))
     print(format_tables(results))
