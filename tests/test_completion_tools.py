@@ -283,7 +283,13 @@ def test_plugplay_configs_wrap_the_stock_classifier(name):
     cfg = Config.fromfile(osp.join(PLUGPLAY_DIR, name))
     assert cfg.model.type == 'RecognizerFineTec'
     assert cfg.model.completion.clip_len == cfg.clip_len
-    assert cfg.model.completion_checkpoint.startswith('work_dirs/completion_')
+    if 'retrieval' in name:  # training-free: no stage 1, a bank to retrieve
+        assert cfg.model.completion_checkpoint is None
+        assert cfg.model.completion.retrieval.num_neighbours > 0
+        assert cfg.model.completion.bank.split == 'train'
+    else:
+        assert cfg.model.completion_checkpoint.startswith(
+            'work_dirs/completion_')
     corrupt = cfg.test_dataloader.dataset.pipeline[1]
     assert corrupt.type == 'TemporalCorruption' and corrupt.test_mode
     if 'pennaction-severe' not in name:
@@ -295,6 +301,7 @@ def test_plugplay_configs_wrap_the_stock_classifier(name):
         'stgcnpp_8xb16-joint-u100-80e_pennaction-clean-keypoint-2d.py'))
     assert stock.model.type == 'RecognizerGCN'
     cfg.model.completion_checkpoint = None
+    cfg.model.completion.bank = None  # no data needed for the keys
     plug = MODELS.build(cfg.model).state_dict()
     ref = MODELS.build(stock.model).state_dict()
     assert {k: v.shape for k, v in plug.items()
