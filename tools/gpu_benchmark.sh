@@ -226,9 +226,11 @@ done_before "$WORK/sweep/corruption_sweep.json" sweep \
     --names FineTec ST-GCN++ ST-GCN++-interp --device $DEVICE "${SWEEP_OPTS[@]}" \
     --out-dir "$WORK/sweep" > "$LOGS/sweep.log" 2>&1 \
     || echo "[$(STAMP)] FAILED: sweep (see $LOGS/sweep.log)"
-tail -n 30 "$LOGS/sweep.log" 2>/dev/null
 wait
-tail -n 40 "$LOGS/completion_benchmark.log" 2>/dev/null
+# the logs of what ran now (a kept result's log is older than the table)
+for log in "$LOGS/sweep.log" "$LOGS/completion_benchmark.log"; do
+    [ "$log" -nt "$WORK/severe_table.md" ] && tail -n 40 "$log"
+done
 
 # speed alone on the machine, so that nothing else shares it
 for opts in "" "--amp --compile"; do
