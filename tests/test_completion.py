@@ -116,7 +116,26 @@ def test_retrieval_detail_matches_brute_force(shifts, weighting):
     bank = torch.randn(20, 12, 5, 2, generator=gen)
     valid = random_valid((3, 12), 0.5)
     out = retrieval_detail(x, valid, bank, 3, skip_nearest=1,
-                           time_shifts=shifts, weighting=weighting)
+                           time_shifts=shifts, weighting=weighting,
+                           gap_ramp=1)
+    # gap_ramp scales the detail of each missing frame by its gap's length
+    ramped = retrieval_detail(x, valid, bank, 3, skip_nearest=1,
+                              time_shifts=shifts, weighting=weighting,
+                              gap_ramp=4)
+    for b in range(3):
+        for t in range(12):
+            if valid[b, t]:
+                continue
+            start, end = t, t
+            while start > 0 and not valid[b, start - 1]:
+                start -= 1
+            while end < 11 and not valid[b, end + 1]:
+                end += 1
+            length = end - start + 1
+            if start == 0 or end == 11:  # an open end: counted to the edge
+                continue
+            torch.testing.assert_close(ramped[b, t],
+                                       out[b, t] * min(1, length / 4))
     for b in range(3):
         v = valid[b]
         q = x[b][v] - x[b][v].mean((0, 1))

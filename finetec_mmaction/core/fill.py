@@ -265,7 +265,8 @@ def retrieval_detail(x: torch.Tensor,
                      skip_nearest: int = 0,
                      method: str = 'akima',
                      time_shifts: Sequence[int] = (0, ),
-                     weighting: str = 'softmax') -> torch.Tensor:
+                     weighting: str = 'softmax',
+                     gap_ramp: int = 8) -> torch.Tensor:
     """Motion detail of similar clean sequences, to add on top of a fill.
 
     For each sequence of ``x``, the ``num_neighbours`` bank sequences
@@ -296,6 +297,11 @@ def retrieval_detail(x: torch.Tensor,
         weighting (str): ``'softmax'``: weights ``exp(-d_i / d_1)`` (``d_1``
             the smallest distance), so clearly closer neighbours count more;
             ``'mean'``: equal weights. Defaults to ``'softmax'``.
+        gap_ramp (int): The detail of a missing frame is scaled by
+            ``min(1, gap length / gap_ramp)``: short gaps, which the fill
+            already gets nearly right, take little of it (the detail of
+            other people's motion is noise there). ``1``: no scaling.
+            Defaults to 8.
 
     Returns:
         torch.Tensor: ``(B, T, K, C)`` detail, zero on observed frames.
@@ -304,6 +310,8 @@ def retrieval_detail(x: torch.Tensor,
         raise ValueError('num_neighbours must be >= 1, skip_nearest >= 0 '
                          'and time_shifts non-empty, got '
                          f'{num_neighbours}, {skip_nearest}, {time_shifts}.')
+    if gap_ramp < 1:
+        raise ValueError(f'gap_ramp must be >= 1, got {gap_ramp}.')
     if weighting not in ('softmax', 'mean'):
         raise ValueError('weighting must be "softmax" or "mean", got '
                          f'{weighting!r}.')
@@ -335,9 +343,14 @@ def retrieval_detail(x: torch.Tensor,
                                         mask)
     detail = detail.view((batch, num_neighbours) + x.shape[1:])
     if weighting == 'mean':
-        return detail.mean(1)
-    weights = torch.softmax(-dist / dist[:, :1].clamp(min=1e-12), dim=1)
-    return torch.einsum('bk,bktjc->btjc', weights, detail)
+        detail = detail.mean(1)
+    else:
+        weights = torch.softmax(-dist / dist[:, :1].clamp(min=1e-12), dim=1)
+        detail = torch.einsum('bk,bktjc->btjc', weights, detail)
+    d_prev, d_next = gap_distances(valid)
+    gap_length = (d_prev + d_next - 1).clamp(min=0).to(x.dtype)
+    ramp = (gap_length / gap_ramp).clamp(max=1)
+    return detail * ramp[..., None, None]
 
 
 def bounded_fill(method: str) -> str:

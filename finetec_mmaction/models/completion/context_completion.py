@@ -184,7 +184,8 @@ class ContextAwareCompletion(BaseModule):
             frames (:func:`finetec_mmaction.core.fill.retrieval_detail`,
             whose keyword arguments it holds, e.g.
             ``dict(num_neighbours=16)``; time shifts default to
-            ``(-4, -2, 0, 2, 4)``): a non-learned, context-aware base that
+            ``(-4, -2, 0, 2, 4)``, and short gaps take less of the detail,
+            ``gap_ramp``): a non-learned, context-aware base that
             bends long gaps the way similar movements do. The bank is the
             training split, so in training (and for the prompts, which are
             bank sequences) the closest one, the sequence itself, is left
@@ -259,11 +260,11 @@ class ContextAwareCompletion(BaseModule):
         if retrieval is not None:
             retrieval = dict(retrieval)
             unknown = set(retrieval) - {'num_neighbours', 'time_shifts',
-                                        'weighting'}
+                                        'weighting', 'gap_ramp'}
             if unknown or 'num_neighbours' not in retrieval:
                 raise ValueError(
-                    'retrieval takes num_neighbours (required), time_shifts '
-                    f'and weighting, got {sorted(retrieval)}.')
+                    'retrieval takes num_neighbours (required), time_shifts, '
+                    f'weighting and gap_ramp, got {sorted(retrieval)}.')
             retrieval.setdefault('time_shifts', (-4, -2, 0, 2, 4))
         self.retrieval = retrieval
         if gap_envelope not in ('quadratic', 'linear', None):
