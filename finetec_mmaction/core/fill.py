@@ -239,23 +239,35 @@ def shift_time(x: torch.Tensor, shift: int) -> torch.Tensor:
     return x[:, index]
 
 
-def _centred_distance(x: torch.Tensor, weight: torch.Tensor,
-                      bank: torch.Tensor) -> torch.Tensor:
-    """Squared distance ``(B, N)`` between ``x`` ``(B, T, K, C)`` and the
-    bank ``(N, T, K, C)`` over the frames weighted by ``weight`` ``(B, T)``,
-    each centred on its mean over those frames and the joints; computed
-    from sums, without a ``(B, N, T, K, C)`` tensor."""
+def _centred_distances(x: torch.Tensor, weight: torch.Tensor,
+                       bank: torch.Tensor,
+                       time_shifts: Sequence[int]) -> torch.Tensor:
+    """Squared distances ``(B, N, S)`` between ``x`` ``(B, T, K, C)`` and
+    the bank ``(N, T, K, C)`` moved by each of the ``S`` ``time_shifts``,
+    over the frames weighted by ``weight`` ``(B, T)``, each sequence centred
+    on its mean over those frames and the joints. Computed from sums, without
+    a ``(B, N, T, K, C)`` tensor; the query's terms and the bank's per-frame
+    sums are computed once for all shifts."""
     count = weight.sum(1).clamp(min=1) * x.shape[2]  # (B,)
-    q = x - (torch.einsum('bt,btkc->bc', weight, x) / count[:, None])[:,
-                                                                     None,
-                                                                     None]
-    b_sum = torch.einsum('bt,ntkc->bnc', weight, bank)  # (B, N, C)
-    # |q - (b - mean_b)|^2 = |q|^2 + |b|^2 - 2 q.b + 2 mean_b.sum(q)
-    #                        - |sum_b|^2 / count   (sum(q) = 0)
-    return (torch.einsum('bt,btkc->b', weight, q * q)[:, None] +
-            torch.einsum('bt,ntkc->bn', weight, bank * bank) -
-            2 * torch.einsum('btkc,ntkc->bn', q * weight[..., None, None],
-                             bank) - (b_sum * b_sum).sum(-1) / count[:, None])
+    q_mean = torch.einsum('bt,btkc->bc', weight, x) / count[:, None]
+    q = x - q_mean[:, None, None]
+    q_weighted = q * weight[..., None, None]
+    q_sq = (q_weighted * q).sum((1, 2, 3))  # (B,)
+    bank_sq = (bank * bank).sum((2, 3))  # (N, T)
+    bank_joint_sum = bank.sum(2)  # (N, T, C)
+    distances = []
+    for shift in time_shifts:
+        b_sum = torch.einsum('bt,ntc->bnc', weight,
+                             shift_time(bank_joint_sum, shift))
+        # |q - (b - mean_b)|^2 = |q|^2 + |b|^2 - 2 q.b - |sum_b|^2 / count
+        # (sum(q) = 0 over the weighted frames)
+        distances.append(
+            q_sq[:, None] +
+            torch.einsum('bt,nt->bn', weight, shift_time(bank_sq, shift)) -
+            2 * torch.einsum('btkc,ntkc->bn', q_weighted,
+                             shift_time(bank, shift)) -
+            (b_sum * b_sum).sum(-1) / count[:, None])
+    return torch.stack(distances, dim=-1)
 
 
 def retrieval_detail(x: torch.Tensor,
@@ -325,10 +337,9 @@ def retrieval_detail(x: torch.Tensor,
     valid = valid.bool()
     bank = bank.to(x.dtype)
     weight = valid.to(x.dtype)
-    dist, shift_index = torch.stack([
-        _centred_distance(x, weight, shift_time(bank, s))
-        for s in time_shifts
-    ], dim=-1).min(-1)  # (B, N): each bank sequence at its best shift
+    # (B, N): each bank sequence at its best shift
+    dist, shift_index = _centred_distances(x, weight, bank,
+                                           time_shifts).min(-1)
     dist, index = dist.clamp(min=0).topk(
         num_neighbours + skip_nearest, dim=1, largest=False)
     dist, index = dist[:, skip_nearest:], index[:, skip_nearest:]
