@@ -91,7 +91,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the stage-1 config, e.g. '
-        'model.completion.retrieval_neighbours=8')
+        'model.completion.retrieval.num_neighbours=16')
     args = parser.parse_args(argv)
     if args.untrained and args.checkpoint is not None:
         parser.error('--untrained and a checkpoint exclude each other')
