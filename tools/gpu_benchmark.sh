@@ -235,11 +235,11 @@ done
 # speed alone on the machine, so that nothing else shares it
 for opts in "" "--amp --compile"; do
     [ "$DEVICE" = cpu ] && [ -n "$opts" ] && continue  # compile: GPU only
-    done_before "$WORK/speed${opts:+_amp_compile}.json" "speed $opts" && continue
+    run=speed${opts:+_amp_compile}
+    done_before "$WORK/$run.json" "speed $opts" && continue
     $PY tools/analysis/benchmark_speed.py --device $DEVICE "${SPEED_OPTS[@]}" \
-        $opts --out "$WORK/speed${opts:+_amp_compile}.json" \
-        > "$LOGS/speed${opts:+_amp_compile}.log" 2>&1 \
-        || echo "[$(STAMP)] FAILED: speed $opts (see $LOGS/speed${opts:+_amp_compile}.log)"
-    tail -n 12 "$LOGS/speed${opts:+_amp_compile}.log"
+        $opts --out "$WORK/$run.json" > "$LOGS/$run.log" 2>&1 \
+        || echo "[$(STAMP)] FAILED: speed $opts (see $LOGS/$run.log)"
+    tail -n 12 "$LOGS/$run.log"
 done
 echo "[$(STAMP)] all done: $WORK"
