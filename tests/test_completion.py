@@ -13,12 +13,14 @@ from mmengine.optim import OptimWrapper
 
 import finetec_mmaction  # noqa: F401  (registers everything)
 import finetec_mmaction.models.completion  # noqa: F401
-from finetec_mmaction.core import (PAPER_STRATEGIES, fill_missing_frames,
-                                   num_missing_frames, sample_valid_mask)
+from finetec_mmaction.core import (FLIP_INDEX, PAPER_STRATEGIES,
+                                   fill_missing_frames, num_missing_frames,
+                                   sample_valid_mask)
 from finetec_mmaction.core import masking as core_masking
 from finetec_mmaction.evaluation import CompletionMetric
 from finetec_mmaction.core.fill import (akima_fill, gap_distances,
-                                        linear_fill, retrieval_detail)
+                                        linear_fill, mirror_sequences,
+                                        retrieval_detail, scale_time)
 from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 ContextAwareCompletion,
                                                 SkeletonBank,
@@ -162,6 +164,86 @@ def test_retrieval_detail_matches_brute_force(shifts, weighting):
         retrieval_detail(x, valid, bank, 20, skip_nearest=1)
     with pytest.raises(ValueError, match='differ'):
         retrieval_detail(x, valid, bank[:, :10], 3)
+
+
+def test_retrieval_detail_mirror_and_scale_match_brute_force():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(3, 12, 4, 2, generator=gen)
+    bank = torch.randn(20, 12, 4, 2, generator=gen) * \
+        (0.5 + torch.rand(20, 1, 1, 1, generator=gen))
+    valid = random_valid((3, 12), 0.5)
+    flip, shifts, scale_range = [1, 0, 3, 2], (-1, 0, 1), (0.8, 1.25)
+    rates = (0.5, 1.0)
+    out = retrieval_detail(x, valid, bank, 3, skip_nearest=1,
+                           time_shifts=shifts, gap_ramp=1,
+                           flip_index=flip, scale_range=scale_range,
+                           time_scales=rates)
+    mirrored = mirror_sequences(bank, flip)
+    assert torch.equal(mirrored[:, :, 0, 0], -bank[:, :, 1, 0])
+    assert torch.equal(mirrored[:, :, 2, 1], bank[:, :, 3, 1])
+    # half speed about the middle: frame t shows time 2.75 + t / 2
+    slow = scale_time(bank, 0.5)
+    torch.testing.assert_close(slow[:, 1], bank[:, 3] * .75 + bank[:, 4] * .25)
+    torch.testing.assert_close(slow[:, 0], bank[:, 2] * .25 + bank[:, 3] * .75)
+    assert scale_time(bank, 1.0) is bank
+    assert torch.equal(scale_time(bank, 3.0)[:, 0], bank[:, 0])  # held
+    for b in range(3):
+        v = valid[b]
+        q = x[b][v] - x[b][v].mean((0, 1))
+        best = []  # per bank sequence: (distance, scaled sequence)
+        for plain, mirror in zip(bank, mirrored):
+            options = []
+            for seq in (plain, mirror, scale_time(plain[None], 0.5)[0],
+                        scale_time(mirror[None], 0.5)[0]):
+                for shift in shifts:
+                    moved = seq[(torch.arange(12) + shift).clamp(0, 11)]
+                    centred = moved[v] - moved[v].mean((0, 1))
+                    scale = float((q * centred).sum() /
+                                  (centred * centred).sum())
+                    scale = min(max(scale, scale_range[0]), scale_range[1])
+                    options.append((float(((q - scale * centred)**2).sum()),
+                                    scale * moved))
+            best.append(min(options, key=lambda o: o[0]))
+        chosen = sorted(best, key=lambda o: o[0])[1:4]  # nearest skipped
+        dist = torch.tensor([d for d, _ in chosen])
+        weights = torch.softmax(-dist / dist[0], 0)
+        seqs = torch.stack([m for _, m in chosen])
+        fill = akima_fill(seqs * v[None, :, None, None],
+                          v[None].expand(3, -1))
+        torch.testing.assert_close(
+            out[b], torch.einsum('k,ktjc->tjc', weights, seqs - fill))
+    with pytest.raises(ValueError, match='scale_range'):
+        retrieval_detail(x, valid, bank, 3, scale_range=(0, 1))
+    with pytest.raises(ValueError, match='flip_index has 3 entries'):
+        retrieval_detail(x, valid, bank, 3, flip_index=[1, 0, 2])
+    with pytest.raises(ValueError, match='time_scales'):
+        retrieval_detail(x, valid, bank, 3, time_scales=(0, 1))
+
+
+def test_retrieval_restores_a_mirrored_rescaled_twin():
+    """A bank sequence that is the query mirrored, 1.2x larger and moved is
+    found through its mirror image and scale, and restores the query."""
+    gt = smooth(1, 24, 17, 2, seed=6)
+    model = make_model(channels=2, retrieval=dict(num_neighbours=1,
+                                                  flip_index='coco'))
+    bank = model.bank.sequences.clone()
+    flip = FLIP_INDEX['coco']
+    bank[5] = mirror_sequences(gt[0], flip) * 1.2 + 0.1
+    model.bank.set_sequences(bank)
+    valid = random_valid((1, 24), 0.75, 'in-between')
+    x = gt * valid[..., None, None]
+    torch.testing.assert_close(model.eval()(x, valid), gt, atol=1e-5, rtol=0)
+    # without the mirror, or with scaling off, it is not found / not exact
+    for retrieval in (dict(num_neighbours=1),
+                      dict(num_neighbours=1, flip_index='coco',
+                           scale_range=None)):
+        other = make_model(channels=2, retrieval=retrieval)
+        other.bank.set_sequences(bank)
+        assert (other.eval()(x, valid) - gt).abs().max() > 1e-3
+    with pytest.raises(ValueError, match='no left/right table'):
+        make_model(retrieval=dict(num_neighbours=1, flip_index='kinetics'))
+    with pytest.raises(ValueError, match='flip_index has 2 entries'):
+        make_model(retrieval=dict(num_neighbours=1, flip_index=[1, 0]))
 
 
 def test_retrieval_restores_from_a_bank_twin_but_not_in_training():

@@ -17,7 +17,10 @@ custom_hooks = [
 ]
 
 model = dict(
-    completion=dict(clip_len=100),
+    completion=dict(
+        clip_len=100,
+        # retrieval in the frozen ①: measured on Penn Action, see the README
+        retrieval=dict(num_neighbours=16, flip_index='coco')),
     # stage 1's work dir (its last checkpoint) or a checkpoint file
     completion_checkpoint='work_dirs/completion_1xb64-u100-20k_pennaction-keypoint-2d',
     neck=None,

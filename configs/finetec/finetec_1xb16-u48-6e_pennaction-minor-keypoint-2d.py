@@ -17,7 +17,10 @@ custom_hooks = [
 ]
 
 model = dict(
-    completion=dict(clip_len=48),
+    completion=dict(
+        clip_len=48,
+        # retrieval in the frozen ①: measured on Penn Action, see the README
+        retrieval=dict(num_neighbours=16, flip_index='coco')),
     # stage 1's work dir (its last checkpoint) or a checkpoint file
     completion_checkpoint='work_dirs/completion_1xb64-u48-1200_pennaction-keypoint-2d',
     cls_head=dict(num_classes=15))

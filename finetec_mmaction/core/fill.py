@@ -7,7 +7,7 @@ that the pipeline transforms (numpy, through :func:`fill_missing_frames`),
 the completion network (a residual over :func:`linear_fill`) and the region
 perturbations all share it.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -239,35 +239,96 @@ def shift_time(x: torch.Tensor, shift: int) -> torch.Tensor:
     return x[:, index]
 
 
-def _centred_distances(x: torch.Tensor, weight: torch.Tensor,
-                       bank: torch.Tensor,
-                       time_shifts: Sequence[int]) -> torch.Tensor:
-    """Squared distances ``(B, N, S)`` between ``x`` ``(B, T, K, C)`` and
-    the bank ``(N, T, K, C)`` moved by each of the ``S`` ``time_shifts``,
-    over the frames weighted by ``weight`` ``(B, T)``, each sequence centred
-    on its mean over those frames and the joints. Computed from sums, without
-    a ``(B, N, T, K, C)`` tensor; the query's terms and the bank's per-frame
-    sums are computed once for all shifts."""
+def scale_time(x: torch.Tensor, rate: float) -> torch.Tensor:
+    """``x`` ``(N, T, ...)`` played ``rate`` times as fast about its middle
+    frame (frame ``t`` takes time ``c + (t - c) * rate``, ``c = (T - 1) /
+    2``), linearly interpolated between frames, the end frames held."""
+    if rate == 1:
+        return x
+    num_frames = x.shape[1]
+    centre = (num_frames - 1) / 2
+    pos = (centre + (torch.arange(num_frames, device=x.device,
+                                  dtype=torch.float64) - centre) * rate).clamp(
+                                      0, num_frames - 1)
+    low = pos.floor().long()
+    high = (low + 1).clamp(max=num_frames - 1)
+    frac = (pos - low).to(x.dtype).view((1, -1) + (1, ) * (x.dim() - 2))
+    return x[:, low] * (1 - frac) + x[:, high] * frac
+
+
+def mirror_sequences(x: torch.Tensor,
+                     flip_index: Sequence[int]) -> torch.Tensor:
+    """``x`` ``(..., K, C)`` mirrored: the first coordinate negated and every
+    joint swapped with its left/right partner in ``flip_index``."""
+    flip = torch.as_tensor(list(flip_index), device=x.device).long()
+    if len(flip) != x.shape[-2]:
+        raise ValueError(f'flip_index has {len(flip)} entries for '
+                         f'{x.shape[-2]} joints.')
+    out = x[..., flip, :].clone()
+    out[..., 0] = -out[..., 0]
+    return out
+
+
+def _shift_matrices(time_shifts: Sequence[int], num_frames: int,
+                    device=None, dtype=None) -> torch.Tensor:
+    """``(S, T, T)``: entry ``[s, t, u]`` is 1 where frame ``t`` of a
+    sequence moved by ``time_shifts[s]`` (:func:`shift_time`) is its frame
+    ``u``."""
+    frames = torch.arange(num_frames, device=device)
+    source = (frames[None] + torch.as_tensor(
+        list(time_shifts), device=device)[:, None]).clamp(0, num_frames - 1)
+    return (source[..., None] == frames).to(dtype)
+
+
+def _centred_distances(
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        bank: torch.Tensor,
+        time_shifts: Sequence[int],
+        scale_range: Optional[Tuple[float, float]] = None,
+        flip_index: Optional[Sequence[int]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Squared distances ``(B, N, M, S)`` between ``x`` ``(B, T, K, C)`` and
+    the bank ``(N, T, K, C)``, as is and (``M = 2`` with ``flip_index``)
+    mirrored, moved by each of the ``S`` ``time_shifts``, over the frames
+    weighted by ``weight`` ``(B, T)``, each sequence centred on its mean
+    over those frames and the joints, and the bank sequence scaled by the
+    least-squares factor clipped to ``scale_range`` (1 when ``None``).
+    Returns the distances and those factors ``(B, N, M, S)``.
+
+    Computed from sums, without a ``(B, N, T, K, C)`` tensor and without
+    moving or mirroring the bank: the query side is moved instead
+    (``q . shift(b) = shift^T(q) . b``, ``q . mirror(b) = mirror(q) . b``),
+    so the bank is read once per variant of the query.
+    """
     count = weight.sum(1).clamp(min=1) * x.shape[2]  # (B,)
     q_mean = torch.einsum('bt,btkc->bc', weight, x) / count[:, None]
     q = x - q_mean[:, None, None]
     q_weighted = q * weight[..., None, None]
     q_sq = (q_weighted * q).sum((1, 2, 3))  # (B,)
-    bank_sq = (bank * bank).sum((2, 3))  # (N, T)
-    bank_joint_sum = bank.sum(2)  # (N, T, C)
-    distances = []
-    for shift in time_shifts:
-        b_sum = torch.einsum('bt,ntc->bnc', weight,
-                             shift_time(bank_joint_sum, shift))
-        # |q - (b - mean_b)|^2 = |q|^2 + |b|^2 - 2 q.b - |sum_b|^2 / count
-        # (sum(q) = 0 over the weighted frames)
-        distances.append(
-            q_sq[:, None] +
-            torch.einsum('bt,nt->bn', weight, shift_time(bank_sq, shift)) -
-            2 * torch.einsum('btkc,ntkc->bn', q_weighted,
-                             shift_time(bank, shift)) -
-            (b_sum * b_sum).sum(-1) / count[:, None])
-    return torch.stack(distances, dim=-1)
+    moves = _shift_matrices(time_shifts, x.shape[1], x.device, x.dtype)
+    # per shift, the weights and weighted query on the bank's frames
+    w_moved = torch.einsum('stu,bt->bsu', moves, weight)  # (B, S, T)
+    q_moved = torch.einsum('stu,btkc->bsukc', moves, q_weighted)
+    b_sum = torch.einsum('bsu,nuc->bnsc', w_moved, bank.sum(2))
+    # with c = centred bank sequence: |c|^2 = |b|^2 - |sum_b|^2 / count
+    # (mirroring keeps both) and q.c = q.b (sum(q) = 0 over those frames)
+    c_sq = torch.einsum('bsu,nu->bns', w_moved, (bank * bank).sum(
+        (2, 3))) - (b_sum * b_sum).sum(-1) / count[:, None, None]
+    queries = [q_moved]
+    if flip_index is not None:
+        queries.append(mirror_sequences(q_moved, flip_index))
+    cross = torch.stack([
+        torch.einsum('bsukc,nukc->bns', query, bank) for query in queries
+    ], dim=2)  # (B, N, M, S)
+    c_sq = c_sq[:, :, None]
+    if scale_range is None:
+        scale = torch.ones_like(cross)
+    else:
+        scale = (cross / c_sq.clamp(min=1e-12)).clamp(*scale_range)
+    # |q - s c|^2
+    return q_sq[:, None, None, None] - 2 * scale * cross + \
+        scale * scale * c_sq, scale
 
 
 def retrieval_detail(x: torch.Tensor,
@@ -278,7 +339,11 @@ def retrieval_detail(x: torch.Tensor,
                      method: str = 'akima',
                      time_shifts: Sequence[int] = (0, ),
                      weighting: str = 'softmax',
-                     gap_ramp: int = 8) -> torch.Tensor:
+                     gap_ramp: int = 8,
+                     flip_index: Optional[Sequence[int]] = None,
+                     scale_range: Optional[Tuple[float, float]] = None,
+                     time_scales: Sequence[float] = (1.0, )
+                     ) -> torch.Tensor:
     """Motion detail of similar clean sequences, to add on top of a fill.
 
     For each sequence of ``x``, the ``num_neighbours`` bank sequences
@@ -286,12 +351,15 @@ def retrieval_detail(x: torch.Tensor,
     removing each one's mean position over those frames (i.e. up to a
     translation), each bank sequence at its best shift among
     ``time_shifts`` (clips of the same movement are rarely aligned to the
-    frame). Each neighbour is masked like ``x`` and filled with ``method``;
-    what it loses to the fill (``sequence - fill``, zero on the observed
-    frames) is averaged over the neighbours. An interpolation cannot bend a
-    long gap the way the body moves through it; sequences of the same
-    movement that agree on the frames around the gap show how it bends.
-    ``fill(x) + retrieval_detail(x)`` is the retrieval-augmented fill.
+    frame), optionally also mirrored, scaled and played faster or slower
+    (people face either way, stand at any distance from the camera and move
+    at their own pace). Each neighbour is masked like
+    ``x`` and filled with ``method``; what it loses to the fill
+    (``sequence - fill``, zero on the observed frames) is averaged over the
+    neighbours. An interpolation cannot bend a long gap the way the body
+    moves through it; sequences of the same movement that agree on the
+    frames around the gap show how it bends. ``fill(x) +
+    retrieval_detail(x)`` is the retrieval-augmented fill.
 
     Args:
         x (torch.Tensor): ``(B, T, K, C)``, missing frames anything.
@@ -300,9 +368,9 @@ def retrieval_detail(x: torch.Tensor,
             like ``x``.
         num_neighbours (int): Neighbours averaged (``k``).
         skip_nearest (int): Closest bank sequences to leave out first (all
-            their shifts) -- 1 when ``x`` is itself in the bank (training on
-            the split the bank was built from), so it does not copy its own
-            ground truth.
+            their variants: shifts, rates, mirror image) -- 1 when ``x`` is itself
+            in the bank (training on the split the bank was built from), so
+            it does not copy its own ground truth.
         method (str): Key of :data:`FILLS`. Defaults to ``'akima'``.
         time_shifts (Sequence[int]): Shifts in frames tried per bank
             sequence. Defaults to ``(0, )``.
@@ -314,6 +382,17 @@ def retrieval_detail(x: torch.Tensor,
             already gets nearly right, take little of it (the detail of
             other people's motion is noise there). ``1``: no scaling.
             Defaults to 8.
+        flip_index (Sequence[int], optional): Left/right partner of each
+            joint; each bank sequence is then also tried mirrored
+            (:func:`mirror_sequences`), whichever fits better. Defaults to
+            None (not mirrored).
+        scale_range (tuple[float, float], optional): Each bank sequence is
+            scaled about its centre by the least-squares factor to the
+            query, clipped to this range, and its detail with it. Defaults
+            to None (not scaled).
+        time_scales (Sequence[float]): Playback rates tried per bank
+            sequence (:func:`scale_time`), each with every shift. Defaults
+            to ``(1.0, )``.
 
     Returns:
         torch.Tensor: ``(B, T, K, C)`` detail, zero on observed frames.
@@ -322,11 +401,17 @@ def retrieval_detail(x: torch.Tensor,
         raise ValueError('num_neighbours must be >= 1, skip_nearest >= 0 '
                          'and time_shifts non-empty, got '
                          f'{num_neighbours}, {skip_nearest}, {time_shifts}.')
+    if not time_scales or min(time_scales) <= 0:
+        raise ValueError('time_scales must be non-empty and positive, got '
+                         f'{time_scales}.')
     if gap_ramp < 1:
         raise ValueError(f'gap_ramp must be >= 1, got {gap_ramp}.')
     if weighting not in ('softmax', 'mean'):
         raise ValueError('weighting must be "softmax" or "mean", got '
                          f'{weighting!r}.')
+    if scale_range is not None and not 0 < scale_range[0] <= scale_range[1]:
+        raise ValueError('scale_range must be (low, high) with 0 < low <= '
+                         f'high, got {scale_range}.')
     if len(bank) < num_neighbours + skip_nearest:
         raise ValueError(f'The bank has {len(bank)} sequences; '
                          f'{num_neighbours} neighbours after skipping '
@@ -337,22 +422,46 @@ def retrieval_detail(x: torch.Tensor,
     valid = valid.bool()
     bank = bank.to(x.dtype)
     weight = valid.to(x.dtype)
-    # (B, N): each bank sequence at its best shift
-    dist, shift_index = _centred_distances(x, weight, bank,
-                                           time_shifts).min(-1)
+    dist, scale = (torch.stack(r, 2) for r in zip(*(
+        _centred_distances(x, weight, scale_time(bank, rate), time_shifts,
+                           scale_range, flip_index)
+        for rate in time_scales)))  # (B, N, rates, mirrors, shifts)
+    variant_shape = dist.shape[2:]
+    # each bank sequence in its best variant
+    dist, best = dist.flatten(2).min(-1)
+    scale = scale.flatten(2).gather(2, best[..., None])[..., 0]
     dist, index = dist.clamp(min=0).topk(
         num_neighbours + skip_nearest, dim=1, largest=False)
     dist, index = dist[:, skip_nearest:], index[:, skip_nearest:]
-    shifts = torch.as_tensor(list(time_shifts), device=x.device)[
-        shift_index.gather(1, index)]  # (B, k)
+    best, scale = best.gather(1, index), scale.gather(1, index)  # (B, k)
+    num_mirrors, num_shifts = variant_shape[1:]
+    rate_index = best // (num_mirrors * num_shifts)
+    mirrored = (best // num_shifts) % num_mirrors
+    shift_index = best % num_shifts
+    # the chosen neighbours in their variants: rate, mirror, then shift
+    neighbours = bank[index]  # (B, k, T, K, C)
+    for i, rate in enumerate(time_scales):
+        if rate != 1:
+            neighbours = torch.where(
+                (rate_index == i)[..., None, None, None],
+                scale_time(neighbours.flatten(0, 1), rate).view_as(
+                    neighbours), neighbours)
+    if flip_index is not None:
+        neighbours = torch.where(mirrored.bool()[..., None, None, None],
+                                 mirror_sequences(neighbours, flip_index),
+                                 neighbours)
+    shifts = torch.as_tensor(list(time_shifts),
+                             device=x.device)[shift_index]  # (B, k)
     batch, num_frames = valid.shape
     frames = (torch.arange(num_frames, device=x.device) +
               shifts[..., None]).clamp(0, num_frames - 1)  # (B, k, T)
-    neighbours = bank[index[..., None], frames].flatten(0, 1)  # (B*k, T,..)
+    neighbours = gather_time(neighbours.flatten(0, 1),
+                             frames.flatten(0, 1))  # (B*k, T, K, C)
     mask = valid.repeat_interleave(num_neighbours, 0)
     detail = neighbours - FILLS[method](neighbours * mask[..., None, None],
                                         mask)
-    detail = detail.view((batch, num_neighbours) + x.shape[1:])
+    detail = detail.view((batch, num_neighbours) + x.shape[1:]) * \
+        scale[..., None, None, None]
     if weighting == 'mean':
         detail = detail.mean(1)
     else:

@@ -39,7 +39,8 @@ def dataset(ann_file, num_classes, train_split, test_split, num_person,
                 num_person=num_person, dim='2d', repeat=5, clip_len=100,
                 epochs=16, batch_size=16, num_workers=2, test_clips=10,
                 completion_iters=40000, baselines=True, ablations=False,
-                joints=None, gpus=8, feats=('joint', 'bone'), lr=0.1)
+                joints=None, gpus=8, feats=('joint', 'bone'), lr=0.1,
+                retrieval=False)
     info.update(kwargs)
     return info
 
@@ -56,7 +57,7 @@ DATASETS = {
     'pennaction': dataset('data/penn_action/penn_action_coco17_2d.pkl', 15,
                           'train', 'test', 1, ablations=True,
                           completion_iters=20000,
-                          joints=[0] + list(range(5, 17))),
+                          joints=[0] + list(range(5, 17)), retrieval=True),
     # the embedded synthetic default, sized for a CPU
     'gymsynth': dataset('data/synthetic/gym_synthetic.pkl', 12, 'train',
                         'test', 1, repeat=1, clip_len=48, epochs=16, gpus=1,
@@ -425,8 +426,16 @@ def finetec_configs():
                     continue
                 overrides, what = ABLATIONS[ablation]
                 if ablation != 'completion':
+                    completion = f"clip_len={info['clip_len']}"
+                    if info['retrieval']:
+                        completion = (
+                            f"\n        {completion},\n"
+                            "        # retrieval in the frozen ①: measured on "
+                            "Penn Action, see the README\n"
+                            "        retrieval=dict(num_neighbours=16, "
+                            "flip_index='coco')")
                     overrides = (
-                        f"    completion=dict(clip_len={info['clip_len']}),\n"
+                        f"    completion=dict({completion}),\n"
                         "    # stage 1's work dir (its last checkpoint) or a "
                         "checkpoint file\n"
                         f"    completion_checkpoint='work_dirs/"

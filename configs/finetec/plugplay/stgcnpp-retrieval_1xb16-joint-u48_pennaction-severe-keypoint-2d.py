@@ -27,7 +27,8 @@ model = dict(
         num_channels=3,
         coord_channels=2,
         clip_len=48,
-        retrieval=dict(num_neighbours=16),
+        # mirrored bank sequences compete too (COCO left/right table)
+        retrieval=dict(num_neighbours=16, flip_index='coco'),
         bank=dict(
             ann_file='data/penn_action/penn_action_coco17_2d.pkl',
             split='train',

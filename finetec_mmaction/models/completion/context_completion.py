@@ -46,6 +46,7 @@ from ...core.fill import (FILLS, bounded_fill, frame_validity,
                           gap_distances, retrieval_detail)
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
+from ...core.regions import FLIP_INDEX, get_flip_index
 from .bank import BankSource, SkeletonBank
 
 
@@ -183,8 +184,12 @@ class ContextAwareCompletion(BaseModule):
             of the bank sequences closest to the input on its observed
             frames (:func:`finetec_mmaction.core.fill.retrieval_detail`,
             whose keyword arguments it holds, e.g.
-            ``dict(num_neighbours=16)``; time shifts default to
-            ``(-4, -2, 0, 2, 4)``, and short gaps take less of the detail,
+            ``dict(num_neighbours=16, flip_index='coco')``; time shifts
+            default to ``(-4, -2, 0, 2, 4)``, playback rates to
+            ``time_scales=(0.85, 1.0, 1.15)``, bank sequences are scaled by
+            up to ``scale_range=(0.7, 1.4)``, mirrored when ``flip_index``
+            (a layout name of :data:`finetec_mmaction.core.FLIP_INDEX` or a
+            list) is given, and short gaps take less of the detail,
             ``gap_ramp``): a non-learned, context-aware base that
             bends long gaps the way similar movements do. The bank is the
             training split, so in training (and for the prompts, which are
@@ -260,12 +265,31 @@ class ContextAwareCompletion(BaseModule):
         if retrieval is not None:
             retrieval = dict(retrieval)
             unknown = set(retrieval) - {'num_neighbours', 'time_shifts',
-                                        'weighting', 'gap_ramp'}
+                                        'weighting', 'gap_ramp',
+                                        'flip_index', 'scale_range',
+                                        'time_scales'}
             if unknown or 'num_neighbours' not in retrieval:
                 raise ValueError(
                     'retrieval takes num_neighbours (required), time_shifts, '
-                    f'weighting and gap_ramp, got {sorted(retrieval)}.')
+                    'weighting, gap_ramp, flip_index, scale_range and '
+                    f'time_scales, got {sorted(retrieval)}.')
             retrieval.setdefault('time_shifts', (-4, -2, 0, 2, 4))
+            retrieval.setdefault('scale_range', (0.7, 1.4))
+            retrieval.setdefault('time_scales', (0.85, 1.0, 1.15))
+            flip = retrieval.get('flip_index')
+            if isinstance(flip, str):
+                # a layout name: its left/right table
+                retrieval['flip_index'] = get_flip_index(flip)
+                if retrieval['flip_index'] is None:
+                    raise ValueError(
+                        f'retrieval flip_index {flip!r}: no left/right table '
+                        f'for that layout (known: {sorted(FLIP_INDEX)}); '
+                        'give a list of partners or None.')
+            if retrieval.get('flip_index') is not None and \
+                    len(retrieval['flip_index']) != num_joints:
+                raise ValueError(
+                    f'retrieval flip_index has {len(retrieval["flip_index"])}'
+                    f' entries for {num_joints} joints.')
         self.retrieval = retrieval
         if gap_envelope not in ('quadratic', 'linear', None):
             raise ValueError('gap_envelope must be "quadratic", "linear" or '
