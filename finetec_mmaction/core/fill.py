@@ -229,14 +229,12 @@ def akima_fill(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
 FILLS = {'linear': linear_fill, 'nearest': nearest_fill, 'akima': akima_fill}
 
 
-def shift_time(x: torch.Tensor, shift: int) -> torch.Tensor:
-    """``x`` ``(N, T, ...)`` moved by ``shift`` frames in time (frame ``t``
-    takes frame ``t + shift``), the end frames repeated."""
-    if shift == 0:
-        return x
-    index = (torch.arange(x.shape[1], device=x.device) + shift).clamp(
-        0, x.shape[1] - 1)
-    return x[:, index]
+def shifted_frames(shifts: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """Frame indices ``(..., T)`` of sequences moved by ``shifts`` ``(...)``
+    frames in time: frame ``t`` takes frame ``t + shift``, the end frames
+    repeated."""
+    return (torch.arange(num_frames, device=shifts.device) +
+            shifts[..., None]).clamp(0, num_frames - 1)
 
 
 def scale_time(x: torch.Tensor, rate: float) -> torch.Tensor:
@@ -272,12 +270,12 @@ def mirror_sequences(x: torch.Tensor,
 def _shift_matrices(time_shifts: Sequence[int], num_frames: int,
                     device=None, dtype=None) -> torch.Tensor:
     """``(S, T, T)``: entry ``[s, t, u]`` is 1 where frame ``t`` of a
-    sequence moved by ``time_shifts[s]`` (:func:`shift_time`) is its frame
-    ``u``."""
-    frames = torch.arange(num_frames, device=device)
-    source = (frames[None] + torch.as_tensor(
-        list(time_shifts), device=device)[:, None]).clamp(0, num_frames - 1)
-    return (source[..., None] == frames).to(dtype)
+    sequence moved by ``time_shifts[s]`` (:func:`shifted_frames`) is its
+    frame ``u``."""
+    source = shifted_frames(
+        torch.as_tensor(list(time_shifts), device=device), num_frames)
+    return (source[..., None] == torch.arange(num_frames,
+                                              device=device)).to(dtype)
 
 
 def _centred_distances(
@@ -453,10 +451,9 @@ def retrieval_detail(x: torch.Tensor,
     shifts = torch.as_tensor(list(time_shifts),
                              device=x.device)[shift_index]  # (B, k)
     batch, num_frames = valid.shape
-    frames = (torch.arange(num_frames, device=x.device) +
-              shifts[..., None]).clamp(0, num_frames - 1)  # (B, k, T)
     neighbours = gather_time(neighbours.flatten(0, 1),
-                             frames.flatten(0, 1))  # (B*k, T, K, C)
+                             shifted_frames(shifts, num_frames).flatten(
+                                 0, 1))  # (B*k, T, K, C)
     mask = valid.repeat_interleave(num_neighbours, 0)
     detail = neighbours - FILLS[method](neighbours * mask[..., None, None],
                                         mask)
