@@ -20,6 +20,7 @@ from finetec_mmaction.core import masking as core_masking
 from finetec_mmaction.evaluation import CompletionMetric
 from finetec_mmaction.core.fill import (akima_fill, gap_distances,
                                         linear_fill, mirror_sequences,
+                                        prepare_retrieval_bank,
                                         retrieval_detail, scale_time)
 from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 ContextAwareCompletion,
@@ -218,6 +219,36 @@ def test_retrieval_detail_mirror_and_scale_match_brute_force():
         retrieval_detail(x, valid, bank, 3, flip_index=[1, 0, 2])
     with pytest.raises(ValueError, match='time_scales'):
         retrieval_detail(x, valid, bank, 3, time_scales=(0, 1))
+    # the bank terms prepared once give the same detail
+    prepared = prepare_retrieval_bank(bank, rates)
+    torch.testing.assert_close(
+        retrieval_detail(x, valid, prepared, 3, skip_nearest=1,
+                         time_shifts=shifts, gap_ramp=1, flip_index=flip,
+                         scale_range=scale_range, time_scales=rates), out)
+    with pytest.raises(ValueError, match=r'prepared at rates \(0.5, 1.0\)'):
+        retrieval_detail(x, valid, prepared, 3, time_scales=(1.0, ))
+
+
+def test_retrieval_bank_terms_are_cached_until_the_bank_changes():
+    """The module prepares the bank's retrieval terms once, and again when
+    the bank is replaced or written in place."""
+    gt = smooth(1, 24, 17, 2, seed=6)
+    model = make_model(channels=2, retrieval=dict(num_neighbours=1)).eval()
+    valid = random_valid((1, 24), 0.75, 'in-between')
+    x = gt * valid[..., None, None]
+    before = model(x, valid)
+    prepared = model._retrieval_bank(x.dtype)
+    assert model._retrieval_bank(x.dtype) is prepared
+    assert model._retrieval_bank(torch.float64).sequences.dtype == \
+        torch.float64
+    original = model.bank.sequences.clone()
+    twin = original.clone()
+    twin[5] = gt[0]
+    model.bank.set_sequences(twin)  # a new tensor
+    torch.testing.assert_close(model(x, valid), gt, atol=1e-5, rtol=0)
+    with torch.no_grad():  # in place, as loading a checkpoint does
+        model.bank.sequences.copy_(original)
+    torch.testing.assert_close(model(x, valid), before)
 
 
 def test_retrieval_restores_a_mirrored_rescaled_twin():

@@ -7,7 +7,7 @@ that the pipeline transforms (numpy, through :func:`fill_missing_frames`),
 the completion network (a residual over :func:`linear_fill`) and the region
 perturbations all share it.
 """
-from typing import Optional, Sequence, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -278,27 +278,64 @@ def _shift_matrices(time_shifts: Sequence[int], num_frames: int,
                                               device=device)).to(dtype)
 
 
+class RetrievalBank(NamedTuple):
+    """The terms of :func:`retrieval_detail` that depend on the bank alone,
+    made once by :func:`prepare_retrieval_bank` and reused across calls
+    (they are most of a call's fixed cost on a small batch).
+
+    Attributes:
+        sequences (torch.Tensor): ``(R, N, T, K, C)``: the bank at each of the
+            ``R`` playback rates (:func:`scale_time`).
+        frame_sums (torch.Tensor): ``(R, N, T, C)``: ``sequences`` summed
+            over the joints.
+        frame_norms (torch.Tensor): ``(R, N, T)``: squared norm of each frame.
+        time_scales (tuple[float, ...]): The ``R`` rates.
+    """
+    sequences: torch.Tensor
+    frame_sums: torch.Tensor
+    frame_norms: torch.Tensor
+    time_scales: Tuple[float, ...]
+
+
+def prepare_retrieval_bank(bank: torch.Tensor,
+                           time_scales: Sequence[float] = (1.0, )
+                           ) -> RetrievalBank:
+    """The :class:`RetrievalBank` of ``bank`` ``(N, T, K, C)`` at the
+    playback rates ``time_scales``. Holds ``R`` copies of the bank."""
+    if not time_scales or min(time_scales) <= 0:
+        raise ValueError('time_scales must be non-empty and positive, got '
+                         f'{time_scales}.')
+    with torch.no_grad():  # retrieval is not differentiated
+        sequences = torch.stack([scale_time(bank, r) for r in time_scales])
+        return RetrievalBank(sequences, sequences.sum(3),
+                             (sequences * sequences).sum((3, 4)),
+                             tuple(float(r) for r in time_scales))
+
+
 def _centred_distances(
         x: torch.Tensor,
         weight: torch.Tensor,
-        bank: torch.Tensor,
+        bank: RetrievalBank,
         time_shifts: Sequence[int],
         scale_range: Optional[Tuple[float, float]] = None,
         flip_index: Optional[Sequence[int]] = None
 ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Squared distances ``(B, N, M, S)`` between ``x`` ``(B, T, K, C)`` and
-    the bank ``(N, T, K, C)``, as is and (``M = 2`` with ``flip_index``)
-    mirrored, moved by each of the ``S`` ``time_shifts``, over the frames
-    weighted by ``weight`` ``(B, T)``, each sequence centred on its mean
-    over those frames and the joints, and the bank sequence scaled by the
-    least-squares factor clipped to ``scale_range`` (1 when ``None``).
-    Returns the distances and those factors ``(B, N, M, S)``.
+    """Squared distances ``(B, N, R, M, S)`` between ``x`` ``(B, T, K, C)``
+    and each sequence of the bank at each of its ``R`` rates, as is and
+    (``M = 2`` with ``flip_index``) mirrored, moved by each of the ``S``
+    ``time_shifts``, over the frames weighted by ``weight`` ``(B, T)``, each
+    sequence centred on its mean over those frames and the joints, and the
+    bank sequence scaled by the least-squares factor clipped to
+    ``scale_range`` (1 when ``None``). Returns the distances and those
+    factors ``(B, N, R, M, S)``.
 
     Computed from sums, without a ``(B, N, T, K, C)`` tensor and without
     moving or mirroring the bank: the query side is moved instead
     (``q . shift(b) = shift^T(q) . b``, ``q . mirror(b) = mirror(q) . b``),
     so the bank is read once per variant of the query.
     """
+    num_rates, num_seqs = bank.sequences.shape[:2]
+    sequences = bank.sequences.flatten(0, 1)  # (R*N, T, K, C)
     count = weight.sum(1).clamp(min=1) * x.shape[2]  # (B,)
     q_mean = torch.einsum('bt,btkc->bc', weight, x) / count[:, None]
     q = x - q_mean[:, None, None]
@@ -308,30 +345,35 @@ def _centred_distances(
     # per shift, the weights and weighted query on the bank's frames
     w_moved = torch.einsum('stu,bt->bsu', moves, weight)  # (B, S, T)
     q_moved = torch.einsum('stu,btkc->bsukc', moves, q_weighted)
-    b_sum = torch.einsum('bsu,nuc->bnsc', w_moved, bank.sum(2))
+    b_sum = torch.einsum('bsu,nuc->bnsc', w_moved,
+                         bank.frame_sums.flatten(0, 1))
     # with c = centred bank sequence: |c|^2 = |b|^2 - |sum_b|^2 / count
     # (mirroring keeps both) and q.c = q.b (sum(q) = 0 over those frames)
-    c_sq = torch.einsum('bsu,nu->bns', w_moved, (bank * bank).sum(
-        (2, 3))) - (b_sum * b_sum).sum(-1) / count[:, None, None]
+    c_sq = torch.einsum('bsu,nu->bns', w_moved, bank.frame_norms.flatten(
+        0, 1)) - (b_sum * b_sum).sum(-1) / count[:, None, None]
     queries = [q_moved]
     if flip_index is not None:
         queries.append(mirror_sequences(q_moved, flip_index))
-    cross = torch.stack([
-        torch.einsum('bsukc,nukc->bns', query, bank) for query in queries
-    ], dim=2)  # (B, N, M, S)
+    # one product for all variants: (B, M, S, T*K*C) x (R*N, T*K*C)
+    cross = torch.einsum('bmsf,nf->bnms',
+                         torch.stack(queries, 1).flatten(3),
+                         sequences.flatten(1))  # (B, R*N, M, S)
     c_sq = c_sq[:, :, None]
     if scale_range is None:
         scale = torch.ones_like(cross)
     else:
         scale = (cross / c_sq.clamp(min=1e-12)).clamp(*scale_range)
     # |q - s c|^2
-    return q_sq[:, None, None, None] - 2 * scale * cross + \
-        scale * scale * c_sq, scale
+    dist = q_sq[:, None, None, None] - 2 * scale * cross + \
+        scale * scale * c_sq
+    return tuple(
+        r.view((len(x), num_rates, num_seqs) + r.shape[2:]).transpose(1, 2)
+        for r in (dist, scale))
 
 
 def retrieval_detail(x: torch.Tensor,
                      valid: torch.Tensor,
-                     bank: torch.Tensor,
+                     bank: Union[torch.Tensor, RetrievalBank],
                      num_neighbours: int,
                      skip_nearest: int = 0,
                      method: str = 'akima',
@@ -362,8 +404,10 @@ def retrieval_detail(x: torch.Tensor,
     Args:
         x (torch.Tensor): ``(B, T, K, C)``, missing frames anything.
         valid (torch.Tensor): ``(B, T)`` bool, observed frames.
-        bank (torch.Tensor): ``(N, T, K, C)`` clean sequences, normalised
-            like ``x``.
+        bank (torch.Tensor | RetrievalBank): ``(N, T, K, C)`` clean
+            sequences, normalised like ``x``, or their
+            :func:`prepare_retrieval_bank` at ``time_scales`` (to reuse it
+            across calls).
         num_neighbours (int): Neighbours averaged (``k``).
         skip_nearest (int): Closest bank sequences to leave out first (all
             their variants: shifts, rates, mirror image) -- 1 when ``x`` is itself
@@ -399,9 +443,6 @@ def retrieval_detail(x: torch.Tensor,
         raise ValueError('num_neighbours must be >= 1, skip_nearest >= 0 '
                          'and time_shifts non-empty, got '
                          f'{num_neighbours}, {skip_nearest}, {time_shifts}.')
-    if not time_scales or min(time_scales) <= 0:
-        raise ValueError('time_scales must be non-empty and positive, got '
-                         f'{time_scales}.')
     if gap_ramp < 1:
         raise ValueError(f'gap_ramp must be >= 1, got {gap_ramp}.')
     if weighting not in ('softmax', 'mean'):
@@ -410,20 +451,29 @@ def retrieval_detail(x: torch.Tensor,
     if scale_range is not None and not 0 < scale_range[0] <= scale_range[1]:
         raise ValueError('scale_range must be (low, high) with 0 < low <= '
                          f'high, got {scale_range}.')
-    if len(bank) < num_neighbours + skip_nearest:
-        raise ValueError(f'The bank has {len(bank)} sequences; '
+    if isinstance(bank, RetrievalBank):
+        if bank.time_scales != tuple(float(r) for r in time_scales):
+            raise ValueError(f'The bank was prepared at rates '
+                             f'{bank.time_scales}, not {tuple(time_scales)}.')
+        if bank.sequences.dtype != x.dtype:
+            bank = RetrievalBank(*(t.to(x.dtype) for t in bank[:3]),
+                                 bank.time_scales)
+    else:
+        bank = prepare_retrieval_bank(bank.to(x.dtype), time_scales)
+    num_seqs = bank.sequences.shape[1]
+    if num_seqs < num_neighbours + skip_nearest:
+        raise ValueError(f'The bank has {num_seqs} sequences; '
                          f'{num_neighbours} neighbours after skipping '
                          f'{skip_nearest} need more.')
-    if bank.shape[1:] != x.shape[1:]:
-        raise ValueError(f'Bank sequences {tuple(bank.shape[1:])} and input '
-                         f'{tuple(x.shape[1:])} differ in (T, K, C).')
+    if bank.sequences.shape[2:] != x.shape[1:]:
+        raise ValueError(f'Bank sequences {tuple(bank.sequences.shape[2:])} '
+                         f'and input {tuple(x.shape[1:])} differ in '
+                         '(T, K, C).')
     valid = valid.bool()
-    bank = bank.to(x.dtype)
     weight = valid.to(x.dtype)
-    dist, scale = (torch.stack(r, 2) for r in zip(*(
-        _centred_distances(x, weight, scale_time(bank, rate), time_shifts,
-                           scale_range, flip_index)
-        for rate in time_scales)))  # (B, N, rates, mirrors, shifts)
+    dist, scale = _centred_distances(
+        x, weight, bank, time_shifts, scale_range,
+        flip_index)  # (B, N, rates, mirrors, shifts)
     variant_shape = dist.shape[2:]
     # each bank sequence in its best variant
     dist, best = dist.flatten(2).min(-1)
@@ -437,13 +487,7 @@ def retrieval_detail(x: torch.Tensor,
     mirrored = (best // num_shifts) % num_mirrors
     shift_index = best % num_shifts
     # the chosen neighbours in their variants: rate, mirror, then shift
-    neighbours = bank[index]  # (B, k, T, K, C)
-    for i, rate in enumerate(time_scales):
-        if rate != 1:
-            neighbours = torch.where(
-                (rate_index == i)[..., None, None, None],
-                scale_time(neighbours.flatten(0, 1), rate).view_as(
-                    neighbours), neighbours)
+    neighbours = bank.sequences[rate_index, index]  # (B, k, T, K, C)
     if flip_index is not None:
         neighbours = torch.where(mirrored.bool()[..., None, None, None],
                                  mirror_sequences(neighbours, flip_index),

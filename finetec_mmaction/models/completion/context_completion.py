@@ -42,8 +42,9 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from ...core.fill import (FILLS, bounded_fill, frame_validity,
-                          gap_distances, retrieval_detail)
+from ...core.fill import (FILLS, RetrievalBank, bounded_fill,
+                          frame_validity, gap_distances,
+                          prepare_retrieval_bank, retrieval_detail)
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
 from ...core.regions import FLIP_INDEX, get_flip_index
@@ -291,6 +292,9 @@ class ContextAwareCompletion(BaseModule):
                     f'retrieval flip_index has {len(retrieval["flip_index"])}'
                     f' entries for {num_joints} joints.')
         self.retrieval = retrieval
+        # (bank tensor, its version, dtype) -> RetrievalBank, see
+        # _retrieval_bank
+        self._retrieval_cache = None
         if gap_envelope not in ('quadratic', 'linear', None):
             raise ValueError('gap_envelope must be "quadratic", "linear" or '
                              f'None, got {gap_envelope!r}.')
@@ -385,6 +389,22 @@ class ContextAwareCompletion(BaseModule):
         return context, torch.as_tensor(np.stack(masks), device=device)
 
     # ------------------------------------------------------------- network
+    def _retrieval_bank(self, dtype: torch.dtype) -> RetrievalBank:
+        """The bank's retrieval terms (:func:`prepare_retrieval_bank`),
+        made once and remade when the bank changes: a new tensor (loaded,
+        replaced, moved to another device) or one written in place."""
+        sequences = self.bank.sequences
+        key = (sequences, sequences._version, dtype)
+        cached = self._retrieval_cache
+        if cached is None or cached[0][0] is not sequences or \
+                cached[0][1:] != key[1:]:
+            # holding the tensor keeps its address from being reused
+            prepared = prepare_retrieval_bank(
+                sequences[..., :self.coord_channels].to(dtype),
+                self.retrieval['time_scales'])
+            self._retrieval_cache = cached = (key, prepared)
+        return cached[1]
+
     def _embed(self, x: torch.Tensor, valid: torch.Tensor,
                prior: torch.Tensor,
                in_bank: bool) -> Tuple[torch.Tensor, ...]:
@@ -398,7 +418,7 @@ class ContextAwareCompletion(BaseModule):
         coords = FILLS[self.base_fill](x[..., :cc], valid)
         if self.retrieval is not None:
             coords = coords + retrieval_detail(
-                x[..., :cc], valid, self.bank.sequences[..., :cc],
+                x[..., :cc], valid, self._retrieval_bank(x.dtype),
                 skip_nearest=int(in_bank), method=self.base_fill,
                 **self.retrieval)
         filled = torch.cat([
