@@ -398,7 +398,8 @@ class ContextAwareCompletion(BaseModule):
         cached = self._retrieval_cache
         if cached is None or cached[0][0] is not sequences or \
                 cached[0][1:] != key[1:]:
-            # holding the tensor keeps its address from being reused
+            # the key holds the tensor itself, so while cached it cannot be
+            # freed and another one take its place unnoticed
             prepared = prepare_retrieval_bank(
                 sequences[..., :self.coord_channels].to(dtype),
                 self.retrieval['time_scales'])
