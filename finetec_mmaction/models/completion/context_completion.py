@@ -195,7 +195,11 @@ class ContextAwareCompletion(BaseModule):
             bends long gaps the way similar movements do. The bank is the
             training split, so in training (and for the prompts, which are
             bank sequences) the closest one, the sequence itself, is left
-            out. ``None`` (default) keeps the plain ``base_fill``.
+            out. The bank's retrieval terms
+            (:func:`~finetec_mmaction.core.fill.prepare_retrieval_bank`: its
+            coordinates at each playback rate, so that many copies) are made
+            on the first call and kept until the bank changes. ``None``
+            (default) keeps the plain ``base_fill``.
         fuse_prompt (bool): Add prompt features into the query stream.
             ``False`` gives the prompt-free ablation (the prompt is still
             reconstructed in training). Defaults to True.
