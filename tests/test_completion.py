@@ -30,7 +30,8 @@ from finetec_mmaction.models.completion import \
     context_completion as completion_module
 from finetec_mmaction.models.completion.context_completion import (
     dct_lowpass, masked_joint_error, masked_mse)
-from mmaction.datasets.transforms import PreNormalize2D
+from mmaction.datasets.transforms import (PoseDecode, PreNormalize2D,
+                                          UniformSampleFrames)
 from mmaction.registry import MODELS
 
 
@@ -519,15 +520,38 @@ def test_bank_from_annotations_normalises_like_the_pipeline():
     bank = SkeletonBank.from_annotations(anns, clip_len=24)
     assert len(bank) == 2 and bank.layout == (17, 3)
     assert bank.sequences.shape == (2, 24, 17, 3)
-    for ann, seq in zip(anns, bank.sequences):
-        results = PreNormalize2D().transform(copy.deepcopy(ann))
+    assert bank.meta['frame_sampling'] == 'uniform'
+    resampled = SkeletonBank.from_annotations(anns, clip_len=24,
+                                              frame_sampling='resample')
+    state = np.random.get_state()
+    for ann, seq, stretched in zip(anns, bank.sequences,
+                                   resampled.sequences):
+        # the clip the test pipeline cuts from the clean annotation: 'a'
+        # (30 frames) drops 6 seeded frames, 'b' (17 frames) loops
+        clip = Compose([PreNormalize2D(),
+                        UniformSampleFrames(24, test_mode=True),
+                        PoseDecode()])(copy.deepcopy(ann))
+        np.testing.assert_allclose(
+            seq.numpy(),
+            np.concatenate([clip['keypoint'][0],
+                            clip['keypoint_score'][0][..., None]], -1),
+            atol=1e-5)
+        whole = PreNormalize2D().transform(copy.deepcopy(ann))
         expect = np.concatenate(
-            [results['keypoint'][0], ann['keypoint_score'][0][..., None]], -1)
-        np.testing.assert_allclose(seq.numpy(),
+            [whole['keypoint'][0], ann['keypoint_score'][0][..., None]], -1)
+        np.testing.assert_allclose(stretched.numpy(),
                                    resample_sequence(expect, 24), atol=1e-5)
         # ends are kept exactly by the resampling
-        np.testing.assert_allclose(seq[0].numpy(), expect[0], atol=1e-6)
-        np.testing.assert_allclose(seq[-1].numpy(), expect[-1], atol=1e-6)
+        np.testing.assert_allclose(stretched[-1].numpy(), expect[-1],
+                                   atol=1e-6)
+    np.testing.assert_allclose(bank.sequences[1, 17].numpy(),
+                               bank.sequences[1, 0].numpy())  # looped
+    with pytest.raises(ValueError, match='frame_sampling'):
+        SkeletonBank.from_annotations(anns, 24, frame_sampling='loop')
+    np.random.set_state(state)
+    SkeletonBank.from_annotations(anns, 24)  # leaves numpy's RNG alone
+    assert np.random.random() == (np.random.set_state(state),
+                                  np.random.random())[1]
     prior = bank.prior()
     assert torch.allclose(prior, bank.sequences.mean(0))
     # without score, 2 channels; max_size keeps a seeded subset
@@ -580,6 +604,19 @@ def test_bank_from_pickle_split_and_cache(tmp_path):
     # second build reads the cache
     again = ContextAwareCompletion(17, 3, 16, hidden_channels=4, bank=cfg)
     assert torch.equal(again.bank.sequences, expect)
+    # a cache from before frame_sampling existed (stretched) is rebuilt
+    stale = SkeletonBank.from_annotations(anns[:3], 16,
+                                          frame_sampling='resample')
+    assert not torch.allclose(stale.sequences, expect)
+    stale.meta.pop('frame_sampling')
+    stale.save(cache)
+    rebuilt = ContextAwareCompletion(17, 3, 16, hidden_channels=4, bank=cfg)
+    assert torch.equal(rebuilt.bank.sequences, expect)
+    assert SkeletonBank.load(cache).meta['frame_sampling'] == 'uniform'
+    resampled = ContextAwareCompletion(
+        17, 3, 16, hidden_channels=4,
+        bank=dict(cfg, frame_sampling='resample'))
+    assert torch.equal(resampled.bank.sequences, stale.sequences)
     with pytest.raises(KeyError, match='unknown split'):
         SkeletonBank.from_pickle(ann_file, 16, split='val')
 

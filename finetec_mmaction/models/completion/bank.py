@@ -3,18 +3,22 @@ from and whose per-frame mean is the prior ``S_prior``.
 
 SPEC §①: the paper used a Human3.6M bank; we build it from the *training
 split's clean sequences* of the dataset itself (same joint layout, no
-external data), resampled to the model's clip length and normalised like the
-model inputs. A bank can be saved to and loaded from a file, and it lives in
+external data), cut to the model's clip length the way the input pipeline
+cuts a test clip (:func:`sample_clip_frames`) and normalised like the model
+inputs. A bank can be saved to and loaded from a file, and it lives in
 a buffer so that it travels inside checkpoints.
 """
 import json
+import logging
 import os.path as osp
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 
+from mmaction.datasets.transforms import UniformSampleFrames
 from ...core.fill import fill_missing_frames
 from ...datasets.safe_pickle import safe_load_pickle
 from ...datasets.validation import select_split, validate_annotations
@@ -25,6 +29,9 @@ BankSource = Union[None, str, dict, np.ndarray, torch.Tensor, 'SkeletonBank']
 #: ``normalize`` choices: ``'2d'`` = ``PreNormalize2D``, ``'3d'`` =
 #: ``PreNormalize3D``, ``None`` / ``'none'`` = coordinates as stored.
 NORMALIZATIONS = ('2d', '3d', 'none', None)
+
+#: ``frame_sampling`` choices, see :meth:`SkeletonBank.from_annotations`.
+FRAME_SAMPLINGS = ('uniform', 'resample')
 
 
 def resample_sequence(seq: np.ndarray, clip_len: int) -> np.ndarray:
@@ -49,6 +56,26 @@ def resample_sequence(seq: np.ndarray, clip_len: int) -> np.ndarray:
     hi = np.minimum(lo + 1, length - 1)
     w = (pos - lo).reshape((-1, ) + (1, ) * (seq.ndim - 1))
     return (seq[lo] * (1 - w) + seq[hi] * w).astype(seq.dtype)
+
+
+def sample_clip_frames(length: int, clip_len: int,
+                       seed: int = 255) -> np.ndarray:
+    """Frame indices ``(clip_len, )`` of the clip that MMAction2's
+    ``UniformSampleFrames(clip_len, num_clips=1, test_mode=True, seed=seed)``
+    takes from a sequence of ``length`` frames: a shorter sequence *loops*
+    from its first frame, a longer one gives one frame per segment.
+
+    Its own code is called, so bank sequences and input clips cannot drift
+    apart; numpy's global random state, which it reseeds, is restored.
+    """
+    state = np.random.get_state()
+    try:
+        inds = UniformSampleFrames(
+            clip_len, num_clips=1, test_mode=True,
+            seed=seed)._get_test_clips(length, clip_len)
+    finally:
+        np.random.set_state(state)
+    return np.mod(inds, length)
 
 
 def _normalize_2d(kp: np.ndarray, img_shape: Tuple[int, int]) -> np.ndarray:
@@ -239,6 +266,7 @@ class SkeletonBank(nn.Module):
                          img_shape: Tuple[int, int] = (1080, 1920),
                          max_size: Optional[int] = None,
                          seed: int = 0,
+                         frame_sampling: str = 'uniform',
                          meta: Optional[Dict] = None) -> 'SkeletonBank':
         """Build a bank from PoseDataset annotations (clean sequences).
 
@@ -263,6 +291,14 @@ class SkeletonBank(nn.Module):
             max_size (int, optional): Keep at most this many sequences, a
                 seeded random subset (the bank is stored in checkpoints).
             seed (int): Seed of that subset.
+            frame_sampling (str): How a sequence becomes ``clip_len``
+                frames. ``'uniform'``: the frames of the test clip the input
+                pipeline's ``UniformSampleFrames`` takes
+                (:func:`sample_clip_frames`), so a short video loops in the
+                bank as it does in the clips it is compared with;
+                ``'resample'``: linearly stretched or squeezed
+                (:func:`resample_sequence`), how banks were built before.
+                Defaults to ``'uniform'``.
             meta (dict, optional): Extra provenance to record.
 
         Returns:
@@ -271,6 +307,9 @@ class SkeletonBank(nn.Module):
         if normalize not in NORMALIZATIONS:
             raise ValueError(f'normalize must be one of {NORMALIZATIONS}, got '
                              f'{normalize!r}.')
+        if frame_sampling not in FRAME_SAMPLINGS:
+            raise ValueError(f'frame_sampling must be one of '
+                             f'{FRAME_SAMPLINGS}, got {frame_sampling!r}.')
         annotations = list(annotations)
         candidates = []
         for i, ann in enumerate(annotations):
@@ -293,10 +332,15 @@ class SkeletonBank(nn.Module):
                 cache.clear()  # one annotation at a time
                 cache[i] = cls._prepare(annotations[i], normalize, with_score,
                                         img_shape)
-            sequences.append(resample_sequence(cache[i][m], clip_len))
+            person = cache[i][m]
+            sequences.append(
+                person[sample_clip_frames(len(person), clip_len)]
+                if frame_sampling == 'uniform' else resample_sequence(
+                    person, clip_len))
         seq = np.stack(sequences).astype(np.float32) if sequences else None
         info = dict(normalize=normalize, clip_len=clip_len,
-                    num_sequences=len(sequences))
+                    num_sequences=len(sequences),
+                    frame_sampling=frame_sampling)
         info.update(meta or {})
         return cls(seq, clip_len=clip_len, meta=info)
 
@@ -384,7 +428,18 @@ class SkeletonBank(nn.Module):
                                  f'keys {sorted(cfg)}.')
             cache = cfg.pop('cache', None)
             if cache and osp.isfile(cache):
-                return cls.load(cache, **layout)
+                cached = cls.load(cache, **layout)
+                # banks cached before frame_sampling existed were resampled
+                built = cached.meta.get('frame_sampling', 'resample')
+                wanted = cfg.get('frame_sampling', 'uniform')
+                if built == wanted:
+                    return cached
+                print_log(
+                    f'skeleton bank cache {cache} was built with '
+                    f'frame_sampling={built!r}, not {wanted!r}: rebuilding '
+                    'it.',
+                    logger='current',
+                    level=logging.WARNING)
             bank = cls.from_pickle(cfg.pop('ann_file'), clip_len, **cfg)
             bank = cls(bank.sequences if len(bank) else None, meta=bank.meta,
                        **layout)
