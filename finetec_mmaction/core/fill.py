@@ -332,7 +332,7 @@ def _centred_distances(
     Computed from sums, without a ``(B, N, T, K, C)`` tensor and without
     moving or mirroring the bank: the query side is moved instead
     (``q . shift(b) = shift^T(q) . b``, ``q . mirror(b) = mirror(q) . b``),
-    so the bank is read once per variant of the query.
+    so all variants take one product with the bank.
     """
     num_rates, num_seqs = bank.sequences.shape[:2]
     sequences = bank.sequences.flatten(0, 1)  # (R*N, T, K, C)

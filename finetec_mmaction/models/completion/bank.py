@@ -30,7 +30,8 @@ BankSource = Union[None, str, dict, np.ndarray, torch.Tensor, 'SkeletonBank']
 #: ``PreNormalize3D``, ``None`` / ``'none'`` = coordinates as stored.
 NORMALIZATIONS = ('2d', '3d', 'none', None)
 
-#: ``frame_sampling`` choices, see :meth:`SkeletonBank.from_annotations`.
+#: ``frame_sampling`` choices, see :meth:`SkeletonBank.from_annotations`;
+#: the first is the default.
 FRAME_SAMPLINGS = ('uniform', 'resample')
 
 
@@ -266,7 +267,7 @@ class SkeletonBank(nn.Module):
                          img_shape: Tuple[int, int] = (1080, 1920),
                          max_size: Optional[int] = None,
                          seed: int = 0,
-                         frame_sampling: str = 'uniform',
+                         frame_sampling: str = FRAME_SAMPLINGS[0],
                          meta: Optional[Dict] = None) -> 'SkeletonBank':
         """Build a bank from PoseDataset annotations (clean sequences).
 
@@ -431,7 +432,7 @@ class SkeletonBank(nn.Module):
                 cached = cls.load(cache, **layout)
                 # banks cached before frame_sampling existed were resampled
                 built = cached.meta.get('frame_sampling', 'resample')
-                wanted = cfg.get('frame_sampling', 'uniform')
+                wanted = cfg.get('frame_sampling', FRAME_SAMPLINGS[0])
                 if built == wanted:
                     return cached
                 print_log(
