@@ -20,7 +20,9 @@ model = dict(
     completion=dict(
         clip_len=100,
         # retrieval in the frozen ①: measured on Penn Action, see the README
-        retrieval=dict(num_neighbours=16, flip_index='coco')),
+        retrieval=dict(
+            num_neighbours=16, flip_index='coco',
+            time_shifts=(-8, -6, -4, -2, 0, 2, 4, 6, 8), gap_ramp=16)),
     # stage 1's work dir (its last checkpoint) or a checkpoint file
     completion_checkpoint='work_dirs/completion_1xb64-u100-20k_pennaction-keypoint-2d',
     decomposition=None,

@@ -75,6 +75,25 @@ EXTRA_SCHEDULES = {
              lr=0.05),
     ],
 }
+# retrieval's time shifts and gap ramp per clip length, in clip frames:
+# the module's defaults (shifts of +-4, ramp 8) were chosen at 48 frames; a
+# 100-frame clip holds about twice as many frames of the same motion, and
+# twice the shifts and ramp did better there on the training split and then
+# on the test split (README, "Training-free restoration by retrieval")
+RETRIEVAL_TIMING = {
+    100: "time_shifts=(-8, -6, -4, -2, 0, 2, 4, 6, 8), gap_ramp=16",
+}
+
+
+def retrieval_text(clip_len):
+    """The ``retrieval=dict(...)`` line of a Penn Action FineTec config."""
+    timing = RETRIEVAL_TIMING.get(clip_len)
+    if timing is None:
+        return "retrieval=dict(num_neighbours=16, flip_index='coco')"
+    return ("retrieval=dict(\n            num_neighbours=16, "
+            f"flip_index='coco',\n            {timing})")
+
+
 LEVELS = ('clean', 'minor', 'moderate', 'severe')
 FILLS = {None: None, 'interp': 'InterpolateMissingFrames',
          'dup': 'DuplicateMissingFrames'}
@@ -432,8 +451,7 @@ def finetec_configs():
                             f"\n        {completion},\n"
                             "        # retrieval in the frozen ①: measured on "
                             "Penn Action, see the README\n"
-                            "        retrieval=dict(num_neighbours=16, "
-                            "flip_index='coco')")
+                            f"        {retrieval_text(info['clip_len'])}")
                     overrides = (
                         f"    completion=dict({completion}),\n"
                         "    # stage 1's work dir (its last checkpoint) or a "
