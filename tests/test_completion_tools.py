@@ -307,3 +307,58 @@ def test_plugplay_configs_wrap_the_stock_classifier(name):
     assert {k: v.shape for k, v in plug.items()
             if not k.startswith('completion.')} == {
                 k: v.shape for k, v in ref.items()}
+
+
+replace_bank_tool = load_tool('misc', 'replace_checkpoint_bank.py')
+
+
+def test_replace_checkpoint_bank(stage1_dir, tmp_path):
+    """A stage-1 checkpoint gets another bank (of another size); everything
+    else is kept, the original is untouched, and the result loads into a
+    completion module built from the config."""
+    import torch
+    from finetec_mmaction.models.completion.bank import SkeletonBank
+    from finetec_mmaction.models.completion.checkpoint import \
+        load_completion_weights
+    from mmaction.registry import MODELS
+
+    source = last_checkpoint(stage1_dir)
+    original = torch.load(source, map_location='cpu',
+                          weights_only=False)['state_dict']
+    old = original['completion.bank.sequences']
+    new = torch.randn((len(old) + 3, ) + tuple(old.shape[1:]),
+                      generator=torch.Generator().manual_seed(0))
+    bank_file = str(tmp_path / 'bank.npz')
+    SkeletonBank(new).save(bank_file)
+    out = str(tmp_path / 'swapped' / 'epoch.pth')
+    replace_bank_tool.main([stage1_dir, bank_file, out])  # a work dir works
+
+    swapped = torch.load(out, map_location='cpu',
+                         weights_only=False)['state_dict']
+    assert torch.equal(swapped['completion.bank.sequences'], new)
+    assert swapped.keys() == original.keys()
+    for key in original:
+        if key != 'completion.bank.sequences':
+            assert torch.equal(swapped[key], original[key]), key
+    again = torch.load(source, map_location='cpu', weights_only=False)
+    assert torch.equal(again['state_dict']['completion.bank.sequences'], old)
+
+    cfg = Config.fromfile(STAGE1)
+    cfg.model.completion.bank = None
+    completion = MODELS.build(cfg.model).completion
+    load_completion_weights(completion, out, 'tiny')
+    assert torch.equal(completion.bank.sequences, new)
+
+    # a bank of another clip length, the checkpoint itself as output, and a
+    # checkpoint without a completion module are refused with the reason
+    wrong = str(tmp_path / 'wrong.npz')
+    SkeletonBank(torch.randn((4, old.shape[1] + 1) + tuple(old.shape[2:]))
+                 ).save(wrong)
+    with pytest.raises(ValueError, match='clip length and layout'):
+        replace_bank_tool.main([source, wrong, str(tmp_path / 'w.pth')])
+    with pytest.raises(ValueError, match='another file'):
+        replace_bank_tool.main([source, bank_file, source])
+    plain = str(tmp_path / 'plain.pth')
+    torch.save(dict(state_dict=dict(weight=torch.zeros(2))), plain)
+    with pytest.raises(KeyError, match='completion module'):
+        replace_bank_tool.main([plain, bank_file, str(tmp_path / 'p.pth')])
