@@ -49,7 +49,7 @@ setup(
         'tensorboard',
     ],
     extras_require={
-        'tests': ['pytest', 'hypothesis'],
+        'tests': ['pytest', 'pytest-xdist', 'hypothesis'],
     },
     zip_safe=False,
 )
