@@ -18,12 +18,13 @@ import torch
 from mmengine.config import Config
 
 from e2e_utils import TEST_CONFIGS, TOOLS, load_tool, run, scalars
-from finetec_mmaction.apis.completion_eval import load_recognizer
-from finetec_mmaction.apis.corruption_sweep import SweepModel, sweep_pipeline
-from finetec_mmaction.apis.speed import build_model
 from finetec_mmaction.core import frame_validity
 from finetec_mmaction.engine.optimizers import (AutocastOptimWrapper,
                                                 enable_amp)
+from finetec_mmaction.evaluation.corruption_sweep import (SweepModel,
+                                                          sweep_pipeline)
+from finetec_mmaction.evaluation.speed import build_model
+from finetec_mmaction.models.loading import load_recognizer
 
 STGCNPP_CLEAN = osp.join(TEST_CONFIGS, 'stgcnpp_tiny_clean_gymsynth.py')
 STGCNPP = osp.join(TEST_CONFIGS, 'stgcnpp_tiny_gymsynth.py')
@@ -217,7 +218,7 @@ def test_enable_amp_config():
 
 
 def test_autocast_optim_wrapper_trains_finetec_in_bfloat16(synthetic_file):
-    from finetec_mmaction.apis.speed import synthetic_batch
+    from finetec_mmaction.evaluation.speed import synthetic_batch
     model = build_model(FINETEC, CLIP_LEN, 'cpu', bank_size=8)
     wrapper = AutocastOptimWrapper(
         optimizer=torch.optim.SGD(

@@ -19,7 +19,7 @@ from mmengine.config import Config
 
 from e2e_utils import (REPO, TEST_CONFIGS, TOOLS, data_options, load_tool,
                        last_checkpoint, run, scalars)
-from finetec_mmaction.apis import completion_eval as ce
+from finetec_mmaction import apis
 
 STAGE1 = osp.join(TEST_CONFIGS, 'completion_tiny_gymsynth.py')
 CLASSIFIER = osp.join(TEST_CONFIGS, 'stgcnpp_tiny_clean_gymsynth.py')
@@ -174,44 +174,44 @@ def test_benchmark_untrained_completion_is_its_base_fill(synthetic_file,
 
 
 def test_eval_clips_are_the_zero_filled_clean_clips(synthetic_file):
-    spec = ce.eval_spec_from_config(
+    spec = apis.eval_spec_from_config(
         Config.fromfile(STAGE1), ann_file=synthetic_file)
     assert (spec.clip_len, spec.num_person, spec.split) == (48, 1, 'test')
-    dataset = ce.build_eval_dataset(spec, 0.5, 'burst', max_samples=3)
+    dataset = apis.build_eval_dataset(spec, 0.5, 'burst', max_samples=3)
     assert len(dataset) == 3
-    batch = next(ce.iter_batches(dataset, batch_size=3))
+    batch = next(apis.iter_batches(dataset, batch_size=3))
     assert batch['inputs'].shape == (3, 1, 48, 17, 3)
     # zero-fill as scored == the pipeline's corrupted input, bit for bit
     np.testing.assert_array_equal(
-        ce.restore_batch('zero', batch), batch['inputs'].numpy())
+        apis.restore_batch('zero', batch), batch['inputs'].numpy())
     missing = ~batch['valid']
     assert missing.any() and not missing.all()
     assert np.all(batch['inputs'].numpy()[missing[:, None]] == 0)
     # the masks are deterministic: rebuilding gives the same clips
-    again = next(ce.iter_batches(
-        ce.build_eval_dataset(spec, 0.5, 'burst', max_samples=3), 3))
+    again = next(apis.iter_batches(
+        apis.build_eval_dataset(spec, 0.5, 'burst', max_samples=3), 3))
     np.testing.assert_array_equal(again['valid'], batch['valid'])
 
 
 def test_classifier_with_another_clip_len_is_refused(synthetic_file):
-    spec = ce.eval_spec_from_config(
+    spec = apis.eval_spec_from_config(
         Config.fromfile(STAGE1), ann_file=synthetic_file)
     cls_cfg = Config.fromfile(CLASSIFIER)
-    ce.check_classifier_config(cls_cfg, spec)  # matching: fine
+    apis.check_classifier_config(cls_cfg, spec)  # matching: fine
     for transform in cls_cfg.test_dataloader.dataset.pipeline:
         if transform['type'] == 'UniformSampleFrames':
             transform['clip_len'] = 32
     with pytest.raises(ValueError, match='clip_len mismatch'):
-        ce.check_classifier_config(cls_cfg, spec)
+        apis.check_classifier_config(cls_cfg, spec)
 
 
 def test_select_frames_prefers_missing_frames():
     valid = np.ones(40, dtype=bool)
     valid[10:30] = False
-    frames = ce.select_frames(valid, 8)
+    frames = apis.select_frames(valid, 8)
     assert len(frames) == 8 and np.all(np.diff(frames) > 0)
     assert (~valid[frames]).sum() == 6  # 3/4 missing, evenly spread
-    assert ce.select_frames(np.ones(5, bool), 8).tolist() == [0, 1, 2, 3, 4]
+    assert apis.select_frames(np.ones(5, bool), 8).tolist() == [0, 1, 2, 3, 4]
 
 
 def test_visualizer_writes_a_three_row_png(trained, synthetic_file, tmp_path,
@@ -262,15 +262,15 @@ def test_plug_and_play_config_with_the_test_tool(trained, synthetic_file,
         dumped = np.stack([np.asarray(d['pred_score']) for d in
                            pickle.load(f)])
     cfg = Config.fromfile(STAGE1)
-    spec = ce.eval_spec_from_config(cfg, ann_file=synthetic_file)
-    completion = ce.load_completion(cfg, trained['stage1'])
-    classifier = ce.load_classifier(
+    spec = apis.eval_spec_from_config(cfg, ann_file=synthetic_file)
+    completion = apis.load_completion(cfg, trained['stage1'])
+    classifier = apis.load_classifier(
         Config.fromfile(CLASSIFIER), trained['classifier'], spec)
-    batch = next(ce.iter_batches(
-        ce.build_eval_dataset(spec, 0.75, 'random'), batch_size=64))
+    batch = next(apis.iter_batches(
+        apis.build_eval_dataset(spec, 0.75, 'random'), batch_size=64))
     scores = {
-        method: ce.classify(classifier,
-                            ce.restore_batch(method, batch, completion))
+        method: apis.classify(classifier,
+                            apis.restore_batch(method, batch, completion))
         for method in ('zero', 'completion')
     }
     np.testing.assert_allclose(dumped, scores['completion'], atol=1e-5)

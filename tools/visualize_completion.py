@@ -18,14 +18,15 @@ import re
 import sys
 
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
-from finetec_mmaction.apis.completion_eval import (build_eval_dataset,
-                                                   draw_completion_strip,
-                                                   eval_spec_from_config,
-                                                   find_sample,
-                                                   load_completion,
-                                                   load_sample, parse_ratio,
-                                                   restore_batch,
-                                                   select_frames)
+from finetec_mmaction.core.masking import parse_ratio
+from finetec_mmaction.datasets.subset import find_sample
+from finetec_mmaction.evaluation.restoration import (build_eval_dataset,
+                                                     eval_spec_from_config,
+                                                     load_sample,
+                                                     restore_batch)
+from finetec_mmaction.models.loading import load_completion
+from finetec_mmaction.visualization import (draw_completion_strip,
+                                            select_frames)
 from mmengine.config import Config
 
 

@@ -62,6 +62,19 @@ def resolve_ratio(ratio: RatioSpec,
     return ratio
 
 
+def parse_ratio(value) -> float:
+    """A fixed missing ratio from the command line: ``'0.75'`` or a level
+    name (``'minor'``, ``'moderate'``, ``'severe'``, ``'clean'``)."""
+    if isinstance(value, (tuple, list)):
+        raise ValueError('The benchmark evaluates fixed ratios, not ranges.')
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    return resolve_ratio(value)
+
+
 def num_missing_frames(num_frames: int, ratio: float) -> int:
     """``ceil(ratio * T)`` frames, but never all of them.
 

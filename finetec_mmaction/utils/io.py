@@ -1,7 +1,14 @@
+"""Files written atomically (temp file + rename) and checkpoint paths."""
+import csv
+import io
+import json
+import math
 import os
 import os.path as osp
 import tempfile
-from typing import Callable, IO
+from typing import IO, Callable, Dict, Iterable, Sequence
+
+import numpy as np
 
 
 def atomic_write(path: str, write_fn: Callable[[IO], None],
@@ -47,3 +54,42 @@ def resolve_checkpoint(path: str) -> str:
             with open(pointer) as f:
                 return f.read().strip()
     return path
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file + rename)."""
+    atomic_write(path, lambda f: f.write(text), mode='w')
+
+
+def json_safe(value):
+    """``value`` with numpy scalars as Python numbers and NaN / inf as
+    ``None`` (valid JSON), dict keys as strings."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def dump_json(path: str, value) -> None:
+    """``value`` (see :func:`json_safe`) as indented JSON, atomically."""
+    atomic_write_text(path, json.dumps(json_safe(value), indent=2) + '\n')
+
+
+def dump_csv(path: str, rows: Iterable[Dict], fields: Sequence[str]) -> None:
+    """``rows`` as CSV with columns ``fields`` (missing and NaN cells
+    empty), atomically."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fields), restval='',
+                            lineterminator='\n')
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ('' if v is None or (isinstance(v, float) and
+                                                 math.isnan(v)) else v)
+                         for k, v in row.items()})
+    atomic_write_text(path, buf.getvalue())

@@ -16,17 +16,16 @@ Examples::
     python tools/analysis/benchmark_speed.py --cpu-memory --out speed.json
 """
 import argparse
-import json
 import sys
 
 import torch
 
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
-from finetec_mmaction.apis.completion_eval import (_json_safe,
-                                                   atomic_write_text)
-from finetec_mmaction.apis.speed import (DEFAULT_BASELINE_CONFIG,
-                                         DEFAULT_FINETEC_CONFIG,
-                                         format_speed, run_speed_benchmark)
+from finetec_mmaction.evaluation.speed import (DEFAULT_BASELINE_CONFIG,
+                                               DEFAULT_FINETEC_CONFIG,
+                                               format_speed,
+                                               run_speed_benchmark)
+from finetec_mmaction.utils.io import dump_json
 from mmengine.config import Config, DictAction
 
 
@@ -98,8 +97,7 @@ def main(argv=None):
         progress=True)
     print(format_speed(results))
     if args.out:
-        atomic_write_text(args.out,
-                          json.dumps(_json_safe(results), indent=2) + '\n')
+        dump_json(args.out, results)
         print(f'wrote {args.out}')
     return results
 

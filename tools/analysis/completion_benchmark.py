@@ -35,12 +35,12 @@ import sys
 import torch
 
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
-from finetec_mmaction.apis.completion_eval import (eval_spec_from_config,
-                                                   format_tables,
-                                                   load_classifier,
-                                                   load_completion,
-                                                   run_benchmark,
-                                                   write_results)
+from finetec_mmaction.evaluation.restoration import (eval_spec_from_config,
+                                                     format_tables,
+                                                     load_classifier,
+                                                     run_benchmark,
+                                                     write_results)
+from finetec_mmaction.models.loading import load_completion
 from mmengine.config import Config, DictAction
 
 

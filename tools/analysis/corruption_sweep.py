@@ -26,11 +26,13 @@ import sys
 import torch
 
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
-from finetec_mmaction.apis.corruption_sweep import (SWEEP_RATIOS,
-                                                    SWEEP_STRATEGIES,
-                                                    SweepModel, format_sweep,
-                                                    run_sweep, unique_names,
-                                                    write_sweep)
+from finetec_mmaction.evaluation.corruption_sweep import (SWEEP_RATIOS,
+                                                          SWEEP_STRATEGIES,
+                                                          SweepModel,
+                                                          format_sweep,
+                                                          run_sweep,
+                                                          unique_names,
+                                                          write_sweep)
 from mmengine.config import Config, DictAction
 
 

@@ -31,8 +31,8 @@ from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 from ...core.fill import frame_validity
 from ...core.masking import stable_seed
-from ...core.regions import (NUM_JOINTS, check_perturb_options,
-                             decompose_regions, get_flip_index, get_regions,
+from ...core.perturbation import check_perturb_options, decompose_regions
+from ...core.regions import (NUM_JOINTS, get_flip_index, get_regions,
                              resolve_num_coords)
 
 
@@ -91,7 +91,7 @@ class RegionDecomposition(BaseTransform):
         replace_choices (Sequence[str]): ``'replace'``: variants drawn
             uniformly, from ``('dyna', 'stat')``.
         perturb_cfg (dict, optional): Overrides of
-            :data:`~finetec_mmaction.core.regions.DEFAULT_PERTURB_CFG`
+            :data:`~finetec_mmaction.core.perturbation.DEFAULT_PERTURB_CFG`
             (``crop_ratio``, ``drop_prob``, ``jitter_std``, ``mirror_prob``,
             ``max_rotation``, ``scale_range``).
         test_mode (bool): Test-time behaviour, see ``test_perturb``.

@@ -11,8 +11,8 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
 from ...core.fill import frame_validity
-from ...core.regions import (NUM_JOINTS, check_perturb_options,
-                             decompose_regions, get_flip_index, get_regions,
+from ...core.perturbation import check_perturb_options, decompose_regions
+from ...core.regions import (NUM_JOINTS, get_flip_index, get_regions,
                              resolve_num_coords)
 from .fusion import CrossAttentionFusion, MLPFusion  # noqa: F401  (registry)
 
@@ -42,7 +42,7 @@ class SpatialDecomposition(BaseModule):
         flip_index (str | list[int] | None): ``'auto'``, ``None`` or a list
             of left/right partners for mirroring.
         perturb_cfg (dict, optional): Overrides of
-            :data:`~finetec_mmaction.core.regions.DEFAULT_PERTURB_CFG`.
+            :data:`~finetec_mmaction.core.perturbation.DEFAULT_PERTURB_CFG`.
         fusion (dict): Fusion config; ``in_channels`` and ``num_variants``
             are filled in. Defaults to ``dict(type='CrossAttentionFusion')``;
             ``dict(type='MLPFusion')`` is the alternative.

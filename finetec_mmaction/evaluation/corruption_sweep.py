@@ -28,12 +28,15 @@ from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 
 from mmaction.registry import DATASETS
-from ..core.masking import check_strategy
-from ..utils.io import atomic_write
-from .completion_eval import (NORMALIZE_TYPES, _accuracy, _config_pipeline,
-                              _fmt, _leaf_dataset, _plain, _render,
-                              load_recognizer, parse_ratio, subset_evenly,
-                              write_results)
+from ..core.masking import check_strategy, parse_ratio
+from ..datasets.subset import subset_evenly
+from ..models.loading import load_recognizer
+from ..utils.config import leaf_dataset, loader_pipeline, to_plain, type_name
+from ..utils.io import dump_csv, dump_json
+from ..utils.table import format_number, render_table
+from ..visualization.sweep_plot import plot_sweep
+from .functional import accuracy_summary
+from .restoration.spec import NORMALIZE_TYPES
 
 #: Defaults of the tool.
 SWEEP_RATIOS = (0.0, 0.25, 0.5, 0.75, 0.9)
@@ -42,11 +45,6 @@ SWEEP_STRATEGIES = ('random', 'in-between', 'burst', 'motion')
 SWEEP_FIELDS = ('model', 'strategy', 'ratio', 'top1', 'top5',
                 'mean_class_acc', 'num_samples')
 _CORRUPTION = 'TemporalCorruption'
-
-
-def _type_name(transform) -> str:
-    return str(transform.get('type', '')).split('.')[-1] \
-        if isinstance(transform, dict) else type(transform).__name__
 
 
 def sweep_pipeline(pipeline: Sequence[Dict], ratio: float, strategy: str,
@@ -62,15 +60,15 @@ def sweep_pipeline(pipeline: Sequence[Dict], ratio: float, strategy: str,
         tuple: The new pipeline (plain dicts) and whether the corruption
         was inserted.
     """
-    pipeline = [copy.deepcopy(_plain(t)) for t in pipeline]
-    where = [i for i, t in enumerate(pipeline) if _type_name(t) == _CORRUPTION]
+    pipeline = [copy.deepcopy(to_plain(t)) for t in pipeline]
+    where = [i for i, t in enumerate(pipeline) if type_name(t) == _CORRUPTION]
     if len(where) > 1:
         raise ValueError(f'The test pipeline has {len(where)} '
                          f'{_CORRUPTION} transforms; expected at most one.')
     inserted = not where
     if inserted:
         norms = [i for i, t in enumerate(pipeline)
-                 if _type_name(t) in NORMALIZE_TYPES]
+                 if type_name(t) in NORMALIZE_TYPES]
         index = norms[0] + 1 if norms else 0
         pipeline.insert(index, dict(type=_CORRUPTION))
         where = [index]
@@ -100,10 +98,10 @@ class SweepModel:
         self.cfg = cfg
         self.checkpoint = checkpoint
         self.seed = seed
-        dataset_cfg, pipeline = _config_pipeline(cfg)
-        self.pipeline = [_plain(t) for t in pipeline]
+        dataset_cfg, pipeline = loader_pipeline(cfg)
+        self.pipeline = [to_plain(t) for t in pipeline]
         self.model = load_recognizer(cfg, checkpoint, device)
-        dataset_cfg = _plain(_leaf_dataset(dataset_cfg))
+        dataset_cfg = to_plain(leaf_dataset(dataset_cfg))
         clean, self.inserted = sweep_pipeline(self.pipeline, 0.0, 'random',
                                               seed)
         dataset_cfg.update(pipeline=clean, test_mode=True)
@@ -142,14 +140,14 @@ class SweepModel:
                 ]))
                 if bar is not None:
                     bar.update(len(samples))
-        return _accuracy(scores, labels, topk=(1, 5))
+        return accuracy_summary(scores, labels, topk=(1, 5))
 
     def describe(self) -> Dict:
         return dict(
             name=self.name, config=self.cfg.filename,
             checkpoint=self.checkpoint, num_samples=len(self.dataset),
             corruption_inserted=self.inserted,
-            test_pipeline=[_type_name(t) for t in sweep_pipeline(
+            test_pipeline=[type_name(t) for t in sweep_pipeline(
                 self.pipeline, 0.0, 'random', self.seed)[0]],
             **self.data_info)
 
@@ -230,11 +228,12 @@ def format_sweep(results: Dict) -> str:
         for model in meta['models']:
             for strategy in meta['strategies']:
                 table.append([f"{model['name']} / {strategy}"] + [
-                    _fmt(cells.get((model['name'], strategy, ratio)), 3)
+                    format_number(
+                        cells.get((model['name'], strategy, ratio)), 3)
                     for ratio in ratios
                 ])
         header = [title] + [f'{r:g}' for r in ratios]
-        out += [_render(header, table), '']
+        out += [render_table(header, table), '']
     samples = ', '.join(f"{m['name']}: {m['num_samples']}"
                         for m in meta['models'])
     out.append(f'missing ratio of each test sequence (deterministic masks, '
@@ -242,44 +241,13 @@ def format_sweep(results: Dict) -> str:
     return '\n'.join(out)
 
 
-def plot_sweep(results: Dict, out_file: str, metric: str = 'top1',
-               dpi: int = 100) -> str:
-    """Accuracy vs missing ratio: one subplot per strategy, one line per
-    model. Written atomically as PNG."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    meta = results['meta']
-    strategies = meta['strategies']
-    fig = Figure(figsize=(3.6 * len(strategies) + 0.4, 3.6), dpi=dpi)
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(strategies), squeeze=False, sharey=True)[0]
-    for ax, strategy in zip(axes, strategies):
-        for model in meta['models']:
-            points = sorted((r['ratio'], r[metric]) for r in results['rows']
-                            if r['model'] == model['name']
-                            and r['strategy'] == strategy)
-            if points:
-                xs, ys = zip(*points)
-                ax.plot(xs, ys, marker='o', label=model['name'])
-        ax.set_title(strategy)
-        ax.set_xlabel('missing ratio')
-        ax.set_xlim(-0.02, 1.0)
-        ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel({'top1': 'top-1', 'top5': 'top-5'}.get(
-        metric, metric.replace('_', ' ')))
-    axes[-1].legend(fontsize=8, loc='best')
-    fig.tight_layout()
-    atomic_write(out_file, lambda f: fig.savefig(f, format='png', dpi=dpi))
-    return out_file
-
-
 def write_sweep(results: Dict, out_dir: str,
                 stem: str = 'corruption_sweep') -> Tuple[str, str, str]:
     """``{stem}.json``, ``{stem}.csv`` and ``{stem}.png`` (top-1 vs missing
     ratio) in ``out_dir``, each written atomically."""
-    json_path, csv_path = write_results(
-        results, out_dir, stem, rows=results['rows'], fields=SWEEP_FIELDS)
+    json_path = osp.join(out_dir, f'{stem}.json')
+    csv_path = osp.join(out_dir, f'{stem}.csv')
+    dump_json(json_path, results)
+    dump_csv(csv_path, results['rows'], SWEEP_FIELDS)
     png_path = plot_sweep(results, osp.join(out_dir, f'{stem}.png'))
     return json_path, csv_path, png_path

@@ -1,0 +1,3 @@
+from .accuracy import accuracy_summary
+
+__all__ = ['accuracy_summary']
