@@ -53,12 +53,24 @@ def neighbour_frames(
         tuple: ``prev``, ``next`` ``(B, T)`` long; ``-1`` / ``T`` where
         there is none on that side.
     """
+    # cumsum, scatter and gather instead of cummax / cummin, which ONNX
+    # lacks; exact integer arithmetic, the same result
+    valid = valid.bool()
     batch, num_frames = valid.shape
     idx = torch.arange(num_frames, device=valid.device).expand(
         batch, num_frames)
-    prev = torch.where(valid, idx, torch.full_like(idx, -1)).cummax(1).values
-    nxt = torch.where(valid, idx, torch.full_like(idx, num_frames))
-    nxt = nxt.flip(1).cummin(1).values.flip(1)
+    rank = valid.long().cumsum(1)  # observed frames at or before t
+    # slot k holds the k-th observed frame (slot 0: none before it, -1;
+    # slots past the last one: none after it, T)
+    pos = torch.zeros(batch, num_frames + 2, dtype=torch.long,
+                      device=valid.device).scatter(
+                          1, torch.where(valid, rank, 0),
+                          torch.where(valid, idx, 0))
+    slot = torch.arange(num_frames + 2, device=valid.device)
+    pos = torch.where(slot == 0, -1,
+                      torch.where(slot > rank[:, -1:], num_frames, pos))
+    prev = pos.gather(1, rank)
+    nxt = torch.where(valid, idx, pos.gather(1, rank + 1))
     return prev, nxt
 
 
@@ -196,11 +208,17 @@ def akima_fill(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     batch, num_frames = valid.shape
     linear = linear_fill(x, valid)
     count = valid.sum(1)
-    if num_frames < 3 or not bool((count >= 3).any()):
+    # no shortcut on the values (all sequences < 3 observed frames): a
+    # branch on data does not export; those sequences get `linear` below
+    if num_frames < 3:
         return linear
     flat = x.reshape(batch, num_frames, -1)
-    # observed frames first, in time order: compact index -> frame
-    order = torch.sort((~valid).to(torch.uint8), dim=1, stable=True).indices
+    # observed frames first, in time order: compact index -> frame (each
+    # frame scattered to its place, the stable sort that ONNX lacks)
+    rank = valid.long().cumsum(1)
+    frame = torch.arange(num_frames, device=x.device).expand(batch, -1)
+    place = torch.where(valid, rank - 1, count[:, None] + frame - rank)
+    order = torch.zeros_like(place).scatter(1, place, frame)
     times = order.to(flat.dtype)
     values = gather_time(flat, order)
     step = (times[:, 1:] - times[:, :-1]).clamp(min=1)[..., None]
