@@ -18,18 +18,19 @@ from finetec_mmaction.core import (FLIP_INDEX, PAPER_STRATEGIES,
                                    sample_valid_mask)
 from finetec_mmaction.core import masking as core_masking
 from finetec_mmaction.evaluation import CompletionMetric
-from finetec_mmaction.core.fill import (akima_fill, gap_distances,
-                                        linear_fill, mirror_sequences,
-                                        prepare_retrieval_bank,
-                                        retrieval_detail, scale_time)
+from finetec_mmaction.core.fill import akima_fill, gap_distances, linear_fill
+from finetec_mmaction.core.retrieval import (mirror_sequences,
+                                             prepare_retrieval_bank,
+                                             retrieval_detail, scale_time)
 from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 ContextAwareCompletion,
                                                 SkeletonBank,
                                                 resample_sequence)
 from finetec_mmaction.models.completion import \
     context_completion as completion_module
-from finetec_mmaction.models.completion.context_completion import (
-    dct_lowpass, masked_joint_error, masked_mse)
+from finetec_mmaction.models.completion import (dct_lowpass,
+                                                masked_joint_error,
+                                                masked_mse)
 from mmaction.datasets.transforms import (PoseDecode, PreNormalize2D,
                                           UniformSampleFrames)
 from mmaction.registry import MODELS
@@ -98,7 +99,8 @@ def test_shapes_and_observed_frames_unchanged(layout, training):
 
 @pytest.mark.parametrize('base_fill', ['akima', 'linear'])
 def test_untrained_model_is_its_base_interpolation(base_fill):
-    model = make_model(base_fill=base_fill).eval()
+    # self_validation=None: the unguarded fill (safe restoration: below)
+    model = make_model(base_fill=base_fill, self_validation=None).eval()
     gt = smooth(6, 24, 17, 3)
     valid = random_valid((6, 24), 0.75, 'in-between')
     x = gt * valid[..., None, None]
@@ -234,7 +236,8 @@ def test_retrieval_bank_terms_are_cached_until_the_bank_changes():
     """The module prepares the bank's retrieval terms once, and again when
     the bank is replaced or written in place."""
     gt = smooth(1, 24, 17, 2, seed=6)
-    model = make_model(channels=2, retrieval=dict(num_neighbours=1)).eval()
+    model = make_model(channels=2, retrieval=dict(num_neighbours=1),
+                       self_validation=None).eval()
     valid = random_valid((1, 24), 0.75, 'in-between')
     x = gt * valid[..., None, None]
     before = model(x, valid)
@@ -257,7 +260,8 @@ def test_retrieval_restores_a_mirrored_rescaled_twin():
     found through its mirror image and scale, and restores the query."""
     gt = smooth(1, 24, 17, 2, seed=6)
     model = make_model(channels=2, retrieval=dict(num_neighbours=1,
-                                                  flip_index='coco'))
+                                                  flip_index='coco'),
+                       self_validation=None)
     bank = model.bank.sequences.clone()
     flip = FLIP_INDEX['coco']
     bank[5] = mirror_sequences(gt[0], flip) * 1.2 + 0.1
@@ -269,7 +273,8 @@ def test_retrieval_restores_a_mirrored_rescaled_twin():
     for retrieval in (dict(num_neighbours=1),
                       dict(num_neighbours=1, flip_index='coco',
                            scale_range=None)):
-        other = make_model(channels=2, retrieval=retrieval)
+        other = make_model(channels=2, retrieval=retrieval,
+                           self_validation=None)
         other.bank.set_sequences(bank)
         assert (other.eval()(x, valid) - gt).abs().max() > 1e-3
     with pytest.raises(ValueError, match='no left/right table'):
@@ -283,7 +288,8 @@ def test_retrieval_restores_from_a_bank_twin_but_not_in_training():
     at test time; in training the nearest sequence, the sample itself when
     training on the bank's split, is left out."""
     gt = smooth(1, 24, 17, 2, seed=5)
-    model = make_model(channels=2, retrieval=dict(num_neighbours=1))
+    model = make_model(channels=2, retrieval=dict(num_neighbours=1),
+                       self_validation=None)
     bank = model.bank.sequences.clone()
     bank[3] = gt[0] + 0.25
     model.bank.set_sequences(bank)
@@ -306,7 +312,8 @@ def test_retrieval_restores_from_a_bank_twin_but_not_in_training():
                       inflate_stages=[], down_stages=[]),
         completion=dict(type='ContextAwareCompletion', num_joints=17,
                         num_channels=2, clip_len=24, hidden_channels=8,
-                        bank=bank, retrieval=dict(num_neighbours=1))))
+                        bank=bank, retrieval=dict(num_neighbours=1),
+                        self_validation=None)))
     assert not recognizer.train().completion.training
     assert (recognizer.restore(x) - gt).abs().max() > 1e-2
     torch.testing.assert_close(recognizer.eval().restore(x), gt, atol=1e-5,

@@ -150,11 +150,12 @@ def test_benchmark_baselines_only(synthetic_file, tmp_path, capsys):
 def test_benchmark_untrained_completion_is_its_base_fill(synthetic_file,
                                                          tmp_path):
     """--untrained scores the config's module without a checkpoint, its
-    bank built from the config: Akima exactly, and with retrieval something
-    else (whose detail comes from the bank)."""
+    bank built from the config: without self-validation Akima exactly, and
+    with retrieval something else (whose detail comes from the bank)."""
     rows = {}
-    for name, extra in (('akima', []), ('retrieval', [
-            'model.completion.retrieval.num_neighbours=2'])):
+    for name, extra in (('akima', ['model.completion.self_validation=None']),
+                        ('retrieval', [
+                            'model.completion.retrieval.num_neighbours=2'])):
         out_dir = str(tmp_path / name)
         results = benchmark_tool.main([
             STAGE1, '--untrained', '--ann-file', synthetic_file, '--ratios',

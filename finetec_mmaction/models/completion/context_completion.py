@@ -42,104 +42,15 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from ...core.fill import (FILLS, RetrievalBank, bounded_fill,
-                          frame_validity, gap_distances,
-                          prepare_retrieval_bank, retrieval_detail)
+from ...core.fill import FILLS, bounded_fill, frame_validity, gap_distances
+from ...core.retrieval import RetrievalBank
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
-from ...core.regions import FLIP_INDEX, get_flip_index
 from .bank import BankSource, SkeletonBank
-
-
-class SpatialMLP(nn.Module):
-    """S unit: mixes all joints and channels of one frame.
-
-    ``(B·T) × (K·H)`` → Linear → ReLU → LayerNorm over ``K·H``, plus a
-    residual.
-
-    Args:
-        num_joints (int): ``K``.
-        hidden_channels (int): ``H``, features per joint.
-    """
-
-    def __init__(self, num_joints: int, hidden_channels: int) -> None:
-        super().__init__()
-        dim = num_joints * hidden_channels
-        self.fc = nn.Linear(dim, dim)
-        self.relu = nn.ReLU()
-        self.norm = nn.LayerNorm(dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, T, K, H)`` → ``(B, T, K, H)``."""
-        y = self.norm(self.relu(self.fc(x.flatten(2))))
-        return x + y.view_as(x)
-
-
-class TemporalMLP(nn.Module):
-    """T unit: mixes the frames of each joint feature.
-
-    ``(B·K·H) × T`` → Linear → ReLU, then LayerNorm over the ``K·H``
-    features of each frame (siMLPe's spatial normalisation: normalising a
-    feature over time would blow up near-constant signals into jitter),
-    plus a residual.
-
-    Args:
-        clip_len (int): ``T``.
-        num_joints (int): ``K``.
-        hidden_channels (int): ``H``.
-    """
-
-    def __init__(self, clip_len: int, num_joints: int,
-                 hidden_channels: int) -> None:
-        super().__init__()
-        self.fc = nn.Linear(clip_len, clip_len)
-        self.relu = nn.ReLU()
-        self.norm = nn.LayerNorm(num_joints * hidden_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, T, K, H)`` → ``(B, T, K, H)``."""
-        y = self.relu(self.fc(x.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
-        return x + self.norm(y.flatten(2)).view_as(x)
-
-
-def dct_lowpass(num_frames: int, num_freqs: int) -> torch.Tensor:
-    """``(T, T)`` projection onto the ``num_freqs`` lowest DCT-II bases."""
-    t = torch.arange(num_frames, dtype=torch.float64)
-    k = torch.arange(num_freqs, dtype=torch.float64)[:, None]
-    basis = torch.cos(np.pi * (t + 0.5) * k / num_frames)  # (F, T)
-    basis = basis / basis.norm(dim=1, keepdim=True)  # orthonormal rows
-    return (basis.T @ basis).float()
-
-
-def masked_mse(pred: torch.Tensor, target: torch.Tensor,
-               frames: torch.Tensor) -> torch.Tensor:
-    """MSE over the selected frames only.
-
-    Args:
-        pred, target (torch.Tensor): ``(B, T, K, C)``.
-        frames (torch.Tensor): ``(B, T)`` bool.
-    """
-    weight = frames[..., None, None].to(pred.dtype)
-    count = weight.sum() * pred.shape[-1] * pred.shape[-2]
-    return ((pred - target)**2 * weight).sum() / count.clamp(min=1)
-
-
-def masked_joint_error(pred: torch.Tensor, target: torch.Tensor,
-                       frames: torch.Tensor) -> torch.Tensor:
-    """Mean per-joint Euclidean error (MPJPE) over the selected frames.
-
-    Args:
-        pred, target (torch.Tensor): ``(B, T, K, C)``.
-        frames (torch.Tensor): ``(B, T)`` bool.
-    """
-    weight = frames[..., None].to(pred.dtype)
-    # eps inside the root: the gradient of a norm is undefined at 0
-    dist = ((pred - target)**2).sum(-1).add(1e-12).sqrt()
-    count = weight.sum() * pred.shape[-2]
-    return (dist * weight).sum() / count.clamp(min=1)
-
-
-RECONSTRUCTION_LOSSES = {'mse': masked_mse, 'mpjpe': masked_joint_error}
+from .losses import RECONSTRUCTION_LOSSES
+from .mlp_units import SpatialMLP, TemporalMLP, dct_lowpass
+from .restoration import (TrainingFreeRestoration, check_retrieval,
+                          check_self_validation)
 
 
 @MODELS.register_module()
@@ -183,7 +94,7 @@ class ContextAwareCompletion(BaseModule):
             ``'akima'``.
         retrieval (dict, optional): Adds to the base fill the motion detail
             of the bank sequences closest to the input on its observed
-            frames (:func:`finetec_mmaction.core.fill.retrieval_detail`,
+            frames (:func:`finetec_mmaction.core.retrieval.retrieval_detail`,
             whose keyword arguments it holds, e.g.
             ``dict(num_neighbours=16, flip_index='coco')``; time shifts
             default to ``(-4, -2, 0, 2, 4)``, playback rates to
@@ -196,10 +107,19 @@ class ContextAwareCompletion(BaseModule):
             training split, so in training (and for the prompts, which are
             bank sequences) the closest one, the sequence itself, is left
             out. The bank's retrieval terms
-            (:func:`~finetec_mmaction.core.fill.prepare_retrieval_bank`: its
+            (:func:`~finetec_mmaction.core.retrieval.prepare_retrieval_bank`: its
             coordinates at each playback rate, so that many copies) are made
             on the first call and kept until the bank changes. ``None``
             (default) keeps the plain ``base_fill``.
+        self_validation (dict, optional): Make the restoration safe
+            (:mod:`finetec_mmaction.core.self_validation`): where Akima's
+            spline or the retrieval detail does not help a clip, by its own
+            evidence and by self-validation on the bank, it keeps linear
+            interpolation. Keys: ``z_threshold`` (2.0), ``novelty``
+            ((1.0, 2.0)), ``probe_shifts``, and for the bank's calibration
+            ``num_samples`` (512), ``seed`` (0), ``grid``, ``tolerance``.
+            Defaults to ``dict()`` (on, default settings); ``None`` gives the
+            unguarded ``base_fill`` (+ ``retrieval``) of earlier versions.
         fuse_prompt (bool): Add prompt features into the query stream.
             ``False`` gives the prompt-free ablation (the prompt is still
             reconstructed in training). Defaults to True.
@@ -243,6 +163,7 @@ class ContextAwareCompletion(BaseModule):
                  fuse_prompt: bool = True,
                  base_fill: str = 'akima',
                  retrieval: Optional[Dict] = None,
+                 self_validation: Optional[Dict] = dict(),
                  gap_envelope: Optional[str] = 'quadratic',
                  gap_scale: float = 4.0,
                  smooth_freqs: Optional[int] = None,
@@ -263,42 +184,11 @@ class ContextAwareCompletion(BaseModule):
         self.num_channels = num_channels
         if coord_channels is None:
             coord_channels = num_channels
-        if base_fill not in ('akima', 'linear'):
-            raise ValueError('base_fill must be "akima" or "linear", got '
-                             f'{base_fill!r}.')
         self.base_fill = base_fill
-        if retrieval is not None:
-            retrieval = dict(retrieval)
-            unknown = set(retrieval) - {'num_neighbours', 'time_shifts',
-                                        'weighting', 'gap_ramp',
-                                        'flip_index', 'scale_range',
-                                        'time_scales'}
-            if unknown or 'num_neighbours' not in retrieval:
-                raise ValueError(
-                    'retrieval takes num_neighbours (required), time_shifts, '
-                    'weighting, gap_ramp, flip_index, scale_range and '
-                    f'time_scales, got {sorted(retrieval)}.')
-            retrieval.setdefault('time_shifts', (-4, -2, 0, 2, 4))
-            retrieval.setdefault('scale_range', (0.7, 1.4))
-            retrieval.setdefault('time_scales', (0.85, 1.0, 1.15))
-            flip = retrieval.get('flip_index')
-            if isinstance(flip, str):
-                # a layout name: its left/right table
-                retrieval['flip_index'] = get_flip_index(flip)
-                if retrieval['flip_index'] is None:
-                    raise ValueError(
-                        f'retrieval flip_index {flip!r}: no left/right table '
-                        f'for that layout (known: {sorted(FLIP_INDEX)}); '
-                        'give a list of partners or None.')
-            if retrieval.get('flip_index') is not None and \
-                    len(retrieval['flip_index']) != num_joints:
-                raise ValueError(
-                    f'retrieval flip_index has {len(retrieval["flip_index"])}'
-                    f' entries for {num_joints} joints.')
-        self.retrieval = retrieval
-        # (bank tensor, its version, dtype) -> RetrievalBank, see
-        # _retrieval_bank
-        self._retrieval_cache = None
+        self.retrieval = check_retrieval(retrieval, num_joints)
+        self.self_validation = check_self_validation(self_validation)
+        self.restoration = TrainingFreeRestoration(
+            base_fill, self.retrieval, self.self_validation, coord_channels)
         if gap_envelope not in ('quadratic', 'linear', None):
             raise ValueError('gap_envelope must be "quadratic", "linear" or '
                              f'None, got {gap_envelope!r}.')
@@ -394,21 +284,9 @@ class ContextAwareCompletion(BaseModule):
 
     # ------------------------------------------------------------- network
     def _retrieval_bank(self, dtype: torch.dtype) -> RetrievalBank:
-        """The bank's retrieval terms (:func:`prepare_retrieval_bank`),
-        made once and remade when the bank changes: a new tensor (loaded,
-        replaced, moved to another device) or one written in place."""
-        sequences = self.bank.sequences
-        key = (sequences, sequences._version, dtype)
-        cached = self._retrieval_cache
-        if cached is None or cached[0][0] is not sequences or \
-                cached[0][1:] != key[1:]:
-            # the key holds the tensor itself, so while cached it cannot be
-            # freed and another one take its place unnoticed
-            prepared = prepare_retrieval_bank(
-                sequences[..., :self.coord_channels].to(dtype),
-                self.retrieval['time_scales'])
-            self._retrieval_cache = cached = (key, prepared)
-        return cached[1]
+        """The bank's retrieval terms, kept until the bank changes
+        (:meth:`TrainingFreeRestoration.retrieval_bank`)."""
+        return self.restoration.retrieval_bank(self.bank.sequences, dtype)
 
     def _embed(self, x: torch.Tensor, valid: torch.Tensor,
                prior: torch.Tensor,
@@ -420,12 +298,8 @@ class ContextAwareCompletion(BaseModule):
         ``(B, T, 1, 1)`` and ``(B, T, K, H)``.
         """
         cc = self.coord_channels
-        coords = FILLS[self.base_fill](x[..., :cc], valid)
-        if self.retrieval is not None:
-            coords = coords + retrieval_detail(
-                x[..., :cc], valid, self._retrieval_bank(x.dtype),
-                skip_nearest=int(in_bank), method=self.base_fill,
-                **self.retrieval)
+        coords = self.restoration(x[..., :cc], valid, self.bank.sequences,
+                                  in_bank)
         filled = torch.cat([
             coords, FILLS[bounded_fill(self.base_fill)](x[..., cc:], valid)
         ], dim=-1)

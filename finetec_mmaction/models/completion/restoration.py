@@ -1,0 +1,179 @@
+"""The training-free restoration of module ①: what its network corrects, and
+what an untrained module returns.
+
+An interpolation of the observed frames (Akima's spline or linear), plus
+optionally the motion detail of the most similar bank sequences
+(:func:`~finetec_mmaction.core.retrieval.retrieval_detail`), made safe by
+self-validation (:mod:`finetec_mmaction.core.self_validation`): where the
+spline or the detail does not help a clip it falls back to linear
+interpolation.
+"""
+from typing import Dict, Optional
+
+import torch
+
+from ...core.fill import FILLS, akima_fill, linear_fill
+from ...core.regions import FLIP_INDEX, get_flip_index
+from ...core.retrieval import (RetrievalBank, prepare_retrieval_bank,
+                               retrieval_detail)
+from ...core.self_validation import (BlendTable, calibrate_blend,
+                                     interpolation_preference, safe_blend)
+
+RETRIEVAL_KEYS = ('num_neighbours', 'time_shifts', 'weighting', 'gap_ramp',
+                  'flip_index', 'scale_range', 'time_scales')
+RETRIEVAL_DEFAULTS = dict(time_shifts=(-4, -2, 0, 2, 4),
+                          scale_range=(0.7, 1.4),
+                          time_scales=(0.85, 1.0, 1.15))
+BLEND_KEYS = ('z_threshold', 'novelty', 'probe_shifts')
+CALIBRATION_KEYS = ('num_samples', 'seed', 'grid', 'tolerance')
+
+
+def check_retrieval(retrieval: Optional[Dict],
+                    num_joints: int) -> Optional[Dict]:
+    """``retrieval`` options with their defaults, a layout name of
+    ``flip_index`` replaced by its table; ``ValueError`` on bad keys."""
+    if retrieval is None:
+        return None
+    retrieval = dict(retrieval)
+    unknown = set(retrieval) - set(RETRIEVAL_KEYS)
+    if unknown or 'num_neighbours' not in retrieval:
+        raise ValueError(
+            'retrieval takes num_neighbours (required), time_shifts, '
+            'weighting, gap_ramp, flip_index, scale_range and '
+            f'time_scales, got {sorted(retrieval)}.')
+    for key, value in RETRIEVAL_DEFAULTS.items():
+        retrieval.setdefault(key, value)
+    flip = retrieval.get('flip_index')
+    if isinstance(flip, str):
+        # a layout name: its left/right table
+        retrieval['flip_index'] = get_flip_index(flip)
+        if retrieval['flip_index'] is None:
+            raise ValueError(
+                f'retrieval flip_index {flip!r}: no left/right table for '
+                f'that layout (known: {sorted(FLIP_INDEX)}); give a list '
+                'of partners or None.')
+    if retrieval.get('flip_index') is not None and \
+            len(retrieval['flip_index']) != num_joints:
+        raise ValueError(
+            f'retrieval flip_index has {len(retrieval["flip_index"])} '
+            f'entries for {num_joints} joints.')
+    return retrieval
+
+
+def check_self_validation(options: Optional[Dict]) -> Optional[Dict]:
+    """``self_validation`` options; ``ValueError`` on bad keys."""
+    if options is None:
+        return None
+    options = dict(options)
+    unknown = set(options) - set(BLEND_KEYS) - set(CALIBRATION_KEYS)
+    if unknown:
+        raise ValueError(
+            f'self_validation takes {sorted(BLEND_KEYS + CALIBRATION_KEYS)},'
+            f' got unknown {sorted(unknown)}.')
+    novelty = tuple(options.get('novelty', (1.0, 2.0)))
+    if len(novelty) != 2 or not 0 < novelty[0] < novelty[1]:
+        raise ValueError('self_validation novelty must be (low, high) with '
+                         f'0 < low < high, got {novelty}.')
+    return options
+
+
+class TrainingFreeRestoration:
+    """Interpolation (+ retrieval), made safe by self-validation.
+
+    Not a module: it holds no weights, only options and what it derives
+    from the bank (its retrieval terms and its self-validated blend
+    weights), made on first use and remade when the bank changes.
+
+    Args:
+        base_fill (str): ``'akima'`` or ``'linear'``.
+        retrieval (dict, optional): Checked by :func:`check_retrieval`.
+        self_validation (dict, optional): Checked by
+            :func:`check_self_validation`; ``None`` adds the retrieval detail
+            to ``base_fill`` unguarded (the behaviour of earlier versions).
+        coord_channels (int): Coordinate channels of the bank.
+    """
+
+    def __init__(self, base_fill: str, retrieval: Optional[Dict],
+                 self_validation: Optional[Dict], coord_channels: int):
+        if base_fill not in ('akima', 'linear'):
+            raise ValueError('base_fill must be "akima" or "linear", got '
+                             f'{base_fill!r}.')
+        self.base_fill = base_fill
+        self.retrieval = retrieval
+        self.self_validation = self_validation
+        self.coord_channels = coord_channels
+        # (bank tensor, its version, dtype) -> derived terms
+        self._caches: Dict[str, tuple] = {}
+
+    def _cached(self, name: str, sequences: torch.Tensor,
+                dtype: torch.dtype, make):
+        key = (sequences, sequences._version, dtype)
+        cached = self._caches.get(name)
+        # the key holds the tensor itself, so while cached it cannot be
+        # freed and another one take its place unnoticed
+        if cached is None or cached[0][0] is not sequences or \
+                cached[0][1:] != key[1:]:
+            cached = self._caches[name] = (key, make())
+        return cached[1]
+
+    def retrieval_bank(self, sequences: torch.Tensor,
+                       dtype: torch.dtype) -> RetrievalBank:
+        """The bank's retrieval terms
+        (:func:`~finetec_mmaction.core.retrieval.prepare_retrieval_bank`:
+        its coordinates at each playback rate, so that many copies)."""
+        return self._cached(
+            'retrieval', sequences, dtype,
+            lambda: prepare_retrieval_bank(
+                sequences[..., :self.coord_channels].to(dtype),
+                self.retrieval['time_scales']))
+
+    def blend_table(self, sequences: torch.Tensor,
+                    dtype: torch.dtype) -> BlendTable:
+        """The bank's self-validated blend weights
+        (:func:`~finetec_mmaction.core.self_validation.calibrate_blend`)."""
+        options = {k: v for k, v in self.self_validation.items()
+                   if k in CALIBRATION_KEYS}
+        return self._cached(
+            'blend', sequences, dtype,
+            lambda: calibrate_blend(
+                sequences[..., :self.coord_channels].to(dtype),
+                self.retrieval_bank(sequences, dtype), self.retrieval,
+                method=self.base_fill, **options))
+
+    def __call__(self, coords: torch.Tensor, valid: torch.Tensor,
+                 sequences: torch.Tensor, in_bank: bool) -> torch.Tensor:
+        """Restore the missing frames.
+
+        Args:
+            coords (torch.Tensor): ``(B, T, K, C')`` coordinate channels,
+                missing frames any.
+            valid (torch.Tensor): ``(B, T)`` bool.
+            sequences (torch.Tensor): ``(N, T, K, C)`` the bank.
+            in_bank (bool): ``coords`` belong to the bank (retrieval leaves
+                their nearest sequence, themselves, out).
+
+        Returns:
+            torch.Tensor: ``(B, T, K, C')``, observed frames unchanged.
+        """
+        detail = fit = None
+        if self.retrieval is not None:
+            detail, fit = retrieval_detail(
+                coords, valid, self.retrieval_bank(sequences, coords.dtype),
+                skip_nearest=int(in_bank), method=self.base_fill,
+                return_fit=True, **self.retrieval)
+        if self.self_validation is None:
+            base = FILLS[self.base_fill](coords, valid)
+            return base if detail is None else base + detail
+        options = self.self_validation
+        linear = linear_fill(coords, valid)
+        akima = akima_fill(coords, valid) \
+            if self.base_fill == 'akima' else linear
+        shifts = options.get('probe_shifts')
+        preference = interpolation_preference(
+            coords, valid, *(() if shifts is None else (shifts, )))
+        table = None if detail is None else self.blend_table(
+            sequences, coords.dtype)
+        return safe_blend(
+            linear, akima, valid, preference, detail, fit, table,
+            z_threshold=options.get('z_threshold', 2.0),
+            novelty=tuple(options.get('novelty', (1.0, 2.0))))

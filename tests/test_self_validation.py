@@ -1,0 +1,186 @@
+"""Safe restoration (issue 15): self-validation decides, and where nothing
+helps a clip it keeps linear interpolation."""
+import numpy as np
+import pytest
+import torch
+
+from finetec_mmaction.core.fill import akima_fill, linear_fill
+from finetec_mmaction.core.masking import sample_valid_mask
+from finetec_mmaction.core.retrieval import (prepare_retrieval_bank,
+                                             retrieval_detail)
+from finetec_mmaction.core.self_validation import (
+    BlendTable, calibrate_blend, gap_bins, gap_lengths,
+    interpolation_preference, probe_masks, retrieval_confidence, safe_blend)
+from finetec_mmaction.models.completion import ContextAwareCompletion
+
+T, K = 48, 5
+
+
+def masks(num, ratio, strategy, seed=0, num_frames=T):
+    rng = np.random.default_rng(seed)
+    return torch.from_numpy(np.stack([
+        sample_valid_mask(num_frames, ratio, strategy, rng)
+        for _ in range(num)
+    ]))
+
+
+def sines(num, seed=0, period=5.0):
+    gen = torch.Generator().manual_seed(seed)
+    phase = torch.rand(num, 1, K, 2, generator=gen) * 6
+    t = torch.arange(T, dtype=torch.float32)[None, :, None, None]
+    return torch.sin(t / period + phase)
+
+
+def random_walks(num, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(num, T, K, 2, generator=gen).cumsum(1) * 0.1
+
+
+def test_gap_lengths_bins_and_probes():
+    valid = torch.tensor([[1, 0, 0, 1, 1, 0, 1, 1, 1, 1]], dtype=torch.bool)
+    assert gap_lengths(valid).tolist() == [[0, 2, 2, 0, 0, 1, 0, 0, 0, 0]]
+    assert gap_bins(valid, (1, 2, 4)).tolist() == [[0, 1, 1, 0, 0, 0, 0, 0,
+                                                    0, 0]]
+    hidden = probe_masks(valid, (-0.25, 0.25))
+    # mean gap length 5/3: one frame either way; only observed frames are
+    # hidden, never the first or last one
+    assert not (hidden & ~valid).any()
+    assert hidden[0].tolist() == [[0, 0, 0, 0, 1, 0, 0, 0, 0, 0]]
+    assert hidden[1].tolist() == [[0, 0, 0, 1, 0, 0, 1, 0, 0, 0]]
+
+
+def test_self_validation_prefers_akima_on_smooth_and_linear_on_rough():
+    """On a smooth clip Akima's spline restores the clip's own hidden frames
+    better, on a random walk (whose best guess inside a gap *is* the
+    straight line) linear interpolation does; the module then returns
+    exactly that fill."""
+    valid = masks(1, 0.5, 'burst', seed=3)
+    model = ContextAwareCompletion(num_joints=K, num_channels=2,
+                                   clip_len=T, bank=sines(8, seed=9)).eval()
+    for clip, prefer in ((sines(1, seed=1), 'akima'),
+                         (random_walks(1, seed=4), 'linear')):
+        x = clip * valid[..., None, None]
+        z = float(interpolation_preference(x, valid))
+        assert (z > 2) if prefer == 'akima' else (z < -2), (prefer, z)
+        expect = akima_fill(x, valid) if prefer == 'akima' else \
+            linear_fill(x, valid)
+        torch.testing.assert_close(model(x, valid), expect, atol=1e-6,
+                                   rtol=0)
+    # no evidence either way (too few hidden frames): Akima's spline
+    x = sines(1)[:, :4]
+    assert float(interpolation_preference(
+        x * torch.tensor([[1, 0, 0, 1]])[..., None, None].float(),
+        torch.tensor([[True, False, False, True]]))) == 0
+
+
+def test_fallback_to_linear_when_the_bank_has_nothing_similar():
+    """A clip unlike every bank sequence gets no retrieval detail: its
+    restoration is linear interpolation to 1e-6, where the unguarded
+    retrieval of earlier versions moves it."""
+    # a bank of one movement (a sine, each copy a little noisy): its
+    # sequences explain each other well
+    bank = sines(1, seed=2).expand(12, -1, -1, -1) + 0.01 * torch.randn(
+        12, T, K, 2, generator=torch.Generator().manual_seed(0))
+    # one movement the bank does not hold: a straight line (Akima's spline
+    # is exact on it too, so any deviation would be the detail's)
+    t = torch.arange(T, dtype=torch.float32)[None, :, None, None]
+    clip = 0.05 * t * torch.linspace(-1, 1, K * 2).view(1, 1, K, 2)
+    valid = masks(1, 0.75, 'in-between', seed=1)
+    x = clip * valid[..., None, None]
+    retrieval = dict(num_neighbours=2)
+    safe = ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
+                                  bank=bank, retrieval=retrieval).eval()
+    out = safe(x, valid)
+    torch.testing.assert_close(out, linear_fill(x, valid), atol=1e-6,
+                               rtol=0)
+    table = safe.restoration.blend_table(safe.bank.sequences, x.dtype)
+    _, fit = retrieval_detail(x, valid, safe._retrieval_bank(x.dtype),
+                              return_fit=True,
+                              **safe.restoration.retrieval)
+    assert float(retrieval_confidence(fit, table.fit_ref)) == 0
+    unguarded = ContextAwareCompletion(
+        num_joints=K, num_channels=2, clip_len=T, bank=bank,
+        retrieval=retrieval, self_validation=None).eval()
+    assert (unguarded(x, valid) - out).abs().max() > 1e-3
+
+
+def twin_pairs(num=10):
+    """A bank of ``num`` smooth movements, each twice (a little noise)."""
+    base = sines(num, seed=5, period=7.0)
+    noise = 0.01 * torch.randn(num, T, K, 2,
+                               generator=torch.Generator().manual_seed(1))
+    return torch.cat([base, base + noise])
+
+
+def test_a_clip_the_bank_explains_takes_the_detail():
+    """A clip whose twin is in the bank (fit 0) takes the detail with the
+    bank's self-validated weight: a bank whose sequences restore each other
+    (pairs) trusts it on long gaps."""
+    bank = twin_pairs()
+    clip = bank[4:5] + 0.3
+    valid = masks(1, 0.75, 'in-between', seed=1)
+    x = clip * valid[..., None, None]
+    model = ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
+                                   bank=bank,
+                                   retrieval=dict(num_neighbours=1)).eval()
+    out = model(x, valid)
+    table = model.restoration.blend_table(model.bank.sequences, x.dtype)
+    assert float(table.beta[gap_bins(valid)[~valid]].min()) > 0
+    error = (out - clip).abs().max()
+    assert error < 0.5 * (linear_fill(x, valid) - clip).abs().max()
+
+
+def test_bank_calibration_is_deterministic_and_follows_the_bank():
+    """Self-validation on the bank: a bank of near-duplicate pairs, where a
+    sequence's neighbour shows its gaps, takes the detail on long gaps; a
+    bank of unrelated random walks takes none."""
+    retrieval = dict(num_neighbours=1, time_shifts=(0, ), scale_range=None,
+                     time_scales=(1.0, ))
+    pairs = twin_pairs()
+    walks = random_walks(20, seed=6)
+    tables = {}
+    for name, bank in (('pairs', pairs), ('walks', walks)):
+        prepared = prepare_retrieval_bank(bank)
+        tables[name] = calibrate_blend(bank, prepared, retrieval,
+                                       num_samples=64)
+        again = calibrate_blend(bank, prepared, retrieval, num_samples=64)
+        for a, b in zip(tables[name], again):
+            assert torch.equal(a, b)
+    long_gaps = slice(3, None)  # gaps of 8 frames and more
+    assert float(tables['pairs'].beta[long_gaps].min()) >= 0.5
+    assert float(tables['walks'].beta[long_gaps].max()) <= 0.25
+    assert float(tables['pairs'].fit_ref) < float(tables['walks'].fit_ref)
+
+
+def test_safe_blend_weights():
+    valid = masks(2, 0.5, 'in-between', seed=2)
+    gen = torch.Generator().manual_seed(3)
+    linear, akima, detail = (torch.randn(2, T, K, 2, generator=gen)
+                             for _ in range(3))
+    bins = len(gap_bins(valid)[0])  # any size >= the classes used
+    table = BlendTable(torch.full((bins, ), 0.5), torch.full((bins, ), 1.0),
+                       torch.tensor(0.1))
+    no_evidence = torch.zeros(2)
+    # a clip explained as well as the bank explains itself: the table
+    out = safe_blend(linear, akima, valid, no_evidence, detail,
+                     torch.tensor([0.1, 0.2]), table)
+    torch.testing.assert_close(out[0], (linear + 0.5 * (akima - linear) +
+                                        detail)[0])
+    # twice as badly: no detail, Akima's spline (no evidence against it)
+    torch.testing.assert_close(out[1], akima[1])
+    # the clip's own evidence for linear interpolation overrides both
+    out = safe_blend(linear, akima, valid, torch.tensor([-3.0, -3.0]), detail,
+                     torch.tensor([0.1, 0.2]), table)
+    torch.testing.assert_close(out[1], linear[1])
+    torch.testing.assert_close(out[0], (linear + detail)[0])
+    with pytest.raises(ValueError, match='fit and table'):
+        safe_blend(linear, akima, valid, no_evidence, detail)
+
+
+def test_self_validation_options_are_checked():
+    with pytest.raises(ValueError, match='unknown'):
+        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
+                               self_validation=dict(z=1))
+    with pytest.raises(ValueError, match='novelty'):
+        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
+                               self_validation=dict(novelty=(2, 1)))
