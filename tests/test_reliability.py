@@ -400,7 +400,7 @@ def test_corruption_digest_is_the_same_for_every_method(synthetic_file):
     assert (zero_fill['strategy'], zero_fill['ratio']) == ('random',
                                                            'moderate')
     # a restoration after the corruption does not change which frames miss
-    assert digest(baseline('moderate-interp')) == zero_fill
+    assert digest(baseline('interp'), ratio='moderate') == zero_fill
     # another ratio, strategy or seed does
     others = {digest(baseline('moderate'), ratio='severe')['digest'],
               digest(baseline('moderate'), strategy='burst')['digest'],
@@ -412,8 +412,8 @@ def test_corruption_digest_is_the_same_for_every_method(synthetic_file):
         dict(type='RepeatDataset', times=3, dataset=base))) == zero_fill
     both = corruption_digest(DATASETS.build(dict(
         type='ConcatDataset',
-        datasets=[base, dataset_cfg(baseline('moderate-interp'),
-                                    synthetic_file)])))
+        datasets=[base, dataset_cfg(baseline('interp'), synthetic_file,
+                                    ratio='moderate')])))
     assert both['num_samples'] == 16 and both['digest'] != zero_fill['digest']
     # no TemporalCorruption: no digest; training corruption: not test_mode
     clean = dataset_cfg(baseline('moderate'), synthetic_file)
