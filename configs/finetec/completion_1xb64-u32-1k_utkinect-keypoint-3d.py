@@ -54,10 +54,12 @@ test_corruption = dict(
 # -> left shoulder) fits the Kinect v1 order. zaxis=[0, 2] would be steadier
 # (the hip-spine bone is ~7 cm), but FineTec's skeleton bank normalises with
 # the defaults, so every UTKinect config keeps them. PreNormalize3D drops
-# all-zero frames: TemporalCorruption must come after it.
+# all-zero frames: TemporalCorruption must come after it. GenSkeFeat passes
+# the joints on (its layout name only matters for bones, which would need a
+# bone table of this layout).
 train_pipeline = [
     dict(type='PreNormalize3D'),
-    train_corruption,  # after normalising: it would move the zeros
+    train_corruption,  # after normalising: it would drop the zeros
     dict(type='GenSkeFeat', dataset='nturgb+d', feats=['j']),
     dict(type='UniformSampleFrames', clip_len=clip_len),
     dict(type='PoseDecode'),
