@@ -5,11 +5,13 @@ package ``__init__`` calls :func:`apply_compat_fixes` first. Each fix is
 idempotent and only touches what is broken (see ``STACK.md`` in the repo
 notes for the symptoms).
 
-One change is a reliability fix rather than a compatibility fix:
+Two changes are reliability fixes rather than compatibility fixes:
 :func:`_atomic_checkpoint_writes` makes mmengine write checkpoints and the
-``last_checkpoint`` pointer through a temporary file and a rename. It is
-applied here, at ``import finetec_mmaction``, so that it also covers
-MMAction2's own ``tools/train.py`` running a config that loads the plugin via
+``last_checkpoint`` pointer through a temporary file and a rename, and
+:func:`_remove_old_checkpoints_after_saving` makes ``CheckpointHook`` delete
+outdated checkpoints only once the new one is written. They are applied
+here, at ``import finetec_mmaction``, so that they also cover MMAction2's own
+``tools/train.py`` running a config that loads the plugin via
 ``custom_imports``.
 """
 import importlib
@@ -209,6 +211,53 @@ def _atomic_checkpoint_writes() -> None:
         checkpoint_hook.open = checkpoint_hook_open
 
 
+def _remove_old_checkpoints_after_saving() -> None:
+    # mmengine 0.10.7's CheckpointHook removes the outdated checkpoint
+    # (``max_keep_ckpts``) and the previous best one (``save_best``) *before*
+    # it writes the new one: with ``max_keep_ckpts=1`` a run killed (or a
+    # disk that fills up) during the save is left with no checkpoint at all.
+    # Both saving methods run here with the hook's file backend collecting
+    # removals instead of doing them; once the new checkpoint and the
+    # ``last_checkpoint`` pointer are written, the collected files go. If
+    # the save fails, nothing is removed. (For a moment the disk holds one
+    # checkpoint more than ``max_keep_ckpts``.) A path that was just written
+    # again is never removed.
+    from mmengine.hooks import CheckpointHook
+
+    def removing_after(method):
+        if getattr(method, '_finetec_deferred', False):
+            return method
+
+        def wrapper(self, runner, *args, **kwargs):
+            backend, pending = self.file_backend, []
+            if 'remove' in vars(backend):
+                # called from the other one (_save_best_checkpoint saves
+                # again): its removals wait for the outer call
+                return method(self, runner, *args, **kwargs)
+            backend.remove = lambda path: pending.append(('remove', path))
+            backend.rmtree = lambda path: pending.append(('rmtree', path))
+            try:
+                result = method(self, runner, *args, **kwargs)
+            finally:  # the class's methods again
+                del backend.remove, backend.rmtree
+            written = {os.path.abspath(str(p)) for p in (
+                getattr(self, 'last_ckpt', None),
+                getattr(self, 'best_ckpt_path', None),
+                *getattr(self, 'best_ckpt_path_dict', {}).values()) if p}
+            for name, path in pending:
+                if os.path.abspath(str(path)) not in written:
+                    getattr(backend, name)(path)
+            return result
+
+        wrapper.__doc__ = method.__doc__
+        wrapper._finetec_deferred = True
+        return wrapper
+
+    for name in ('_save_checkpoint_with_step', '_save_best_checkpoint'):
+        setattr(CheckpointHook, name, removing_after(
+            getattr(CheckpointHook, name)))
+
+
 def apply_compat_fixes() -> None:
     """Apply every fix; safe to call more than once."""
     _alias_importlib_metadata()
@@ -218,3 +267,4 @@ def apply_compat_fixes() -> None:
     _disable_multimodal_if_broken()
     _cpu_distributed_init()
     _atomic_checkpoint_writes()
+    _remove_old_checkpoints_after_saving()

@@ -6,6 +6,9 @@ interpreter is a recorder that logs each call; for ``tools/train.py`` it
 "trains" for a moment and writes the work dir, for ``tools/test.py`` it
 writes a result file (top-1 = 0.5 + 0.1 x the run's seed), and the table
 tool runs for real, so the queue and the table can be checked in seconds.
+A train or test call fails (and the script reports it) when its config does
+not exist or it does not set the severe level that the benchmark trains
+and tests at.
 """
 import json
 import os
@@ -30,6 +33,12 @@ for i in "${!args[@]}"; do
     [ "${args[$i]}" = --seed ] && seed=${args[$((i + 1))]}
 done
 echo "start $(date +%s%N) $tool ${workdir:--} $seed" >> "$RECORD"
+if [ "$tool" = tools/train.py ] || [ "$tool" = tools/test.py ]; then
+    [ -f "$1" ] || { echo "no config $1" >&2; exit 1; }
+    # stage 1 and the clean model keep their configs' corruption
+    case $(basename "$workdir") in stage1|stgcnpp-clean*) ;;
+    *) [[ " $* " == *" --missing-ratio severe "* ]] || exit 1 ;; esac
+fi
 if [ "$tool" = tools/train.py ]; then
     [ -n "$FAIL" ] && [[ $workdir == *"$FAIL" ]] && exit 1
     sleep 0.3

@@ -339,6 +339,101 @@ def test_joint_count_follows_first_valid_sample(small_gym):
         validate_annotations(annos, 'ann.pkl')
 
 
+@pytest.mark.filterwarnings('ignore:.*match no annotation')
+def test_duplicate_frame_dir_is_named(tmp_path, small_gym):
+    """Test masks and the corruption digest are keyed on frame_dir: a
+    second sample with the same one is refused, naming both."""
+    data = copy.deepcopy(small_gym)
+    first = data['annotations'][1]['frame_dir']
+    data['annotations'][4]['frame_dir'] = first  # both in the train split
+    path = _dump(tmp_path / 'dup.pkl', data)
+    with pytest.raises(InvalidSampleError) as info:
+        SafePoseDataset(path, pipeline=[], split='train')
+    msg = str(info.value)
+    assert 'dup.pkl' in msg and f"sample 4 (frame_dir '{first}')" in msg
+    assert 'duplicate frame_dir: sample 1 has the same one' in msg
+    # skip_invalid keeps the first and drops the second
+    dataset = SafePoseDataset(path, pipeline=[], split='train',
+                              skip_invalid=True)
+    assert [s[0] for s in dataset.skipped_samples] == [4]
+    assert [d['frame_dir'] for d in dataset].count(first) == 1
+    # other splits are not affected: the test split has its own names
+    assert len(SafePoseDataset(path, pipeline=[], split='test')) == 3
+
+
+def test_coordinates_far_outside_warn_and_skip(tmp_path, small_gym):
+    """2D: more than one image size beyond the image (img_shape) is far
+    outside; a joint just outside the frame is not. A warning counts them;
+    skip_invalid drops them."""
+    data = copy.deepcopy(small_gym)
+    annos = data['annotations']
+    h, w = annos[2]['img_shape']
+    for i in (2, 4):
+        annos[i]['keypoint'] = annos[i]['keypoint'].astype(np.float32)
+    annos[2]['keypoint'][0, 3, 5] = (-0.9 * w, 1.9 * h)  # just inside bound
+    annos[4]['keypoint'][0, 3, 5, 0] = 1e30
+    annos[4]['keypoint'][0, 7, 2, 1] = 2.1 * h  # 1.1 images below
+    path = _dump(tmp_path / 'far.pkl', data)
+    with pytest.warns(UserWarning) as record:
+        dataset = SafePoseDataset(path, pipeline=[], split='train')
+    msg = '\n'.join(str(r.message) for r in record)
+    assert 'far.pkl: 1 of 6 samples have coordinates far outside' in msg
+    assert '2 values in all' in msg and 'sample 4' in msg
+    assert '1e+30' in msg
+    assert len(dataset) == 6
+
+    dataset = SafePoseDataset(path, pipeline=[], split='train',
+                              skip_invalid=True)
+    assert len(dataset) == 5
+    (index, _, reason), = dataset.skipped_samples
+    assert index == 4 and '2 coordinate value(s) more than one image' in reason
+
+
+def test_3d_coordinates_far_outside(small_gym):
+    """3D keypoints are metres: a joint 150 m away is far outside, one
+    20 m away is not."""
+    rng = np.random.default_rng(0)
+    annos = [dict(frame_dir=f'a{i}', label=0, total_frames=5,
+                  keypoint=rng.normal(size=(1, 5, 20, 3)).astype(np.float32))
+             for i in range(3)]
+    annos[0]['keypoint'][0, 1, 1, 2] = 20.0
+    annos[1]['keypoint'][0, 2, 3, 0] = -150.0
+    with pytest.warns(UserWarning, match='1 of 3 samples .* sample 1 .*'
+                      'more than 100 m from the origin'):
+        valid, _ = validate_annotations(annos, 'kinect.pkl')
+    assert len(valid) == 3
+    valid, skipped = validate_annotations(annos, 'kinect.pkl',
+                                          skip_invalid=True)
+    assert [s[0] for s in skipped] == [1] and len(valid) == 2
+
+
+@pytest.mark.filterwarnings('ignore:.*match no annotation')
+def test_a_split_without_samples_is_named(tmp_path, small_gym):
+    """Instead of numpy's "need at least one array to concatenate"."""
+    data = copy.deepcopy(small_gym)
+    data['split']['test'] = []
+    data['split']['val'] = ['ghost_a', 'ghost_b']
+    path = _dump(tmp_path / 'empty.pkl', data)
+    with pytest.raises(ValueError, match=r"empty\.pkl: split 'test' has no "
+                       r'samples: the "split" table lists no ids for it'):
+        SafePoseDataset(path, pipeline=[], split='test')
+    with pytest.raises(ValueError, match=r"split 'val' has no samples: none "
+                       r"of its 2 ids matches"):
+        SafePoseDataset(path, pipeline=[], split='val')
+    # every sample of the split invalid, and dropped
+    data = copy.deepcopy(small_gym)
+    for anno in data['annotations'][6:]:
+        anno['label'] = 7
+    path = _dump(tmp_path / 'invalid.pkl', data)
+    with pytest.raises(ValueError, match=r"invalid\.pkl: split 'test' has no "
+                       r'samples: all 3 samples are invalid .*label 7'):
+        SafePoseDataset(path, pipeline=[], split='test', num_classes=3,
+                        skip_invalid=True)
+    path = _dump(tmp_path / 'none.pkl', dict(split={}, annotations=[]))
+    with pytest.raises(ValueError, match='the file has no annotations'):
+        SafePoseDataset(path, pipeline=[])
+
+
 def test_unknown_split(tmp_path, small_gym):
     path = _dump(tmp_path / 'ann.pkl', small_gym)
     with pytest.raises(KeyError) as info:

@@ -134,9 +134,11 @@ def test_checkpoint_writes_go_through_a_temp_file(tmp_path, monkeypatch):
         assert f.read() == 'new'
 
 
-def test_crash_while_saving_keeps_the_last_checkpoint(tmp_path, monkeypatch):
-    """A real Runner + CheckpointHook: the save of epoch 2 fails halfway;
-    last_checkpoint still names epoch 1, which loads."""
+def _toy_runner(work_dir, max_epochs=3, validate=False, **checkpoint):
+    """A real Runner + CheckpointHook on a one-layer model; with
+    ``validate`` a metric that improves every epoch (a new best each
+    time)."""
+    from mmengine.evaluator import BaseMetric, Evaluator
     from mmengine.model import BaseModel
     from mmengine.runner import Runner
     from torch.utils.data import DataLoader
@@ -151,27 +153,54 @@ def test_crash_while_saving_keeps_the_last_checkpoint(tmp_path, monkeypatch):
             out = self.fc(inputs)
             return dict(loss=out.pow(2).mean()) if mode == 'loss' else out
 
+    class EpochMetric(BaseMetric):
+
+        def process(self, data_batch, data_samples):
+            self.results.append(1)
+
+        def compute_metrics(self, results):
+            self.epoch = getattr(self, 'epoch', 0) + 1
+            return dict(score=float(self.epoch))
+
     data = [dict(inputs=torch.randn(2)) for _ in range(4)]
-    runner = Runner(
+    val = dict(val_dataloader=DataLoader(data, batch_size=2),
+               val_cfg=dict(), val_evaluator=Evaluator([EpochMetric()])) \
+        if validate else {}
+    return Runner(
         model=Toy(),
-        work_dir=str(tmp_path),
-        experiment_name=f'crash_{tmp_path.name}',
+        work_dir=str(work_dir),
+        experiment_name=f'crash_{osp.basename(str(work_dir))}',
         train_dataloader=DataLoader(data, batch_size=2),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        train_cfg=dict(by_epoch=True, max_epochs=3),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs, val_interval=1),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1,
+                                           **checkpoint)),
         randomness=dict(seed=0),
         default_scope='mmaction',
-        log_level='WARNING')
-    real_save, calls = torch.save, []
+        log_level='WARNING',
+        **val)
 
-    def save_once_then_crash(obj, f, *args, **kwargs):
+
+def _save_then_crash(real_save, saves_that_succeed):
+    calls = []
+
+    def save(obj, f, *args, **kwargs):
         calls.append(1)
-        if len(calls) == 1:
+        if len(calls) <= saves_that_succeed:
             return real_save(obj, f, *args, **kwargs)
         return _crashing_torch_save(real_save)(obj, f)
 
-    monkeypatch.setattr(torch, 'save', save_once_then_crash)
+    return save
+
+
+@pytest.mark.parametrize('max_keep_ckpts', [-1, 1])
+def test_crash_while_saving_keeps_the_last_checkpoint(tmp_path, monkeypatch,
+                                                      max_keep_ckpts):
+    """The save of epoch 2 fails halfway; last_checkpoint still names epoch
+    1, which loads -- also with max_keep_ckpts=1, where mmengine alone
+    deletes epoch 1 before it writes epoch 2."""
+    runner = _toy_runner(tmp_path, max_keep_ckpts=max_keep_ckpts)
+    monkeypatch.setattr(torch, 'save', _save_then_crash(torch.save, 1))
     with pytest.raises(OSError, match='simulated'):
         runner.train()
     monkeypatch.undo()
@@ -180,6 +209,57 @@ def test_crash_while_saving_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     checkpoint = torch.load(last_checkpoint(tmp_path), weights_only=False)
     assert checkpoint['meta']['epoch'] == 1
     assert not osp.exists(tmp_path / 'epoch_2.pth')
+    assert not leftovers(tmp_path)
+
+
+def test_max_keep_ckpts_removes_old_checkpoints_after_the_new_one(tmp_path):
+    """Without a crash max_keep_ckpts still holds: each old checkpoint goes,
+    once its successor is on disk (and the previous best, once the new best
+    is)."""
+    from mmengine.fileio import LocalBackend
+    runner = _toy_runner(tmp_path / 'a', max_keep_ckpts=1)
+    runner.train()
+    names = sorted(n for n in os.listdir(tmp_path / 'a') if n.endswith('.pth'))
+    assert names == ['epoch_3.pth'], names
+
+    runner = _toy_runner(tmp_path / 'b', validate=True, max_keep_ckpts=1,
+                         save_best='score', rule='greater')
+    real, existing = LocalBackend.remove, []
+
+    def spy(self, path):
+        # the file removed is never the newest: its successor exists
+        existing.append(sorted(n for n in os.listdir(tmp_path / 'b')
+                               if n.endswith('.pth')))
+        return real(self, path)
+
+    LocalBackend.remove = spy
+    try:
+        runner.train()
+    finally:
+        LocalBackend.remove = real
+    names = sorted(n for n in os.listdir(tmp_path / 'b') if n.endswith('.pth'))
+    assert names == ['best_score_epoch_3.pth', 'epoch_3.pth'], names
+    # before each removal both the old and the new checkpoint were on disk
+    assert existing and all(len(n) >= 3 for n in existing), existing
+
+
+def test_crash_while_saving_a_new_best_keeps_the_old_best(tmp_path,
+                                                          monkeypatch):
+    """save_best: epoch 2 is a new best and its save fails; the best
+    checkpoint of epoch 1 is still there (mmengine alone removes it first)."""
+    runner = _toy_runner(tmp_path, validate=True, max_keep_ckpts=1,
+                         save_best='score', rule='greater')
+    # epoch 1: epoch_1.pth, best_score_epoch_1.pth, epoch_1.pth again (the
+    # hook re-saves it to record the best); epoch 2: epoch_2.pth, then the
+    # new best crashes
+    monkeypatch.setattr(torch, 'save', _save_then_crash(torch.save, 4))
+    with pytest.raises(OSError, match='simulated'):
+        runner.train()
+    monkeypatch.undo()
+    names = sorted(n for n in os.listdir(tmp_path) if n.endswith('.pth'))
+    assert 'best_score_epoch_1.pth' in names, names
+    assert torch.load(tmp_path / 'best_score_epoch_1.pth',
+                      weights_only=False)['meta']['epoch'] == 1
     assert not leftovers(tmp_path)
 
 
@@ -400,7 +480,7 @@ def test_corruption_digest_is_the_same_for_every_method(synthetic_file):
     assert (zero_fill['strategy'], zero_fill['ratio']) == ('random',
                                                            'moderate')
     # a restoration after the corruption does not change which frames miss
-    assert digest(baseline('moderate-interp')) == zero_fill
+    assert digest(baseline('interp'), ratio='moderate') == zero_fill
     # another ratio, strategy or seed does
     others = {digest(baseline('moderate'), ratio='severe')['digest'],
               digest(baseline('moderate'), strategy='burst')['digest'],
@@ -412,8 +492,8 @@ def test_corruption_digest_is_the_same_for_every_method(synthetic_file):
         dict(type='RepeatDataset', times=3, dataset=base))) == zero_fill
     both = corruption_digest(DATASETS.build(dict(
         type='ConcatDataset',
-        datasets=[base, dataset_cfg(baseline('moderate-interp'),
-                                    synthetic_file)])))
+        datasets=[base, dataset_cfg(baseline('interp'), synthetic_file,
+                                    ratio='moderate')])))
     assert both['num_samples'] == 16 and both['digest'] != zero_fill['digest']
     # no TemporalCorruption: no digest; training corruption: not test_mode
     clean = dataset_cfg(baseline('moderate'), synthetic_file)

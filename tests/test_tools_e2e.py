@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+from mmengine.config import Config
+
 from e2e_utils import (TEST_CONFIGS, TOOLS, data_options, last_checkpoint,
                        run)
 
@@ -15,18 +17,30 @@ TINY_CONFIG = osp.join(TEST_CONFIGS, 'stgcnpp_tiny_gymsynth.py')
 
 def test_train_then_test_with_our_tools(synthetic_file, tmp_path):
     work_dir = str(tmp_path / 'work')
-    run([osp.join(TOOLS, 'train.py'), TINY_CONFIG, '--work-dir', work_dir,
-         '--seed', '0', '--cfg-options'] + data_options(synthetic_file),
-        cwd=str(tmp_path))
+    # --missing-ratio / --missing-strategy reach the (RepeatDataset-wrapped)
+    # training set and the validation set: the digest hook logs the latter
+    out = run([osp.join(TOOLS, 'train.py'), TINY_CONFIG, '--work-dir',
+               work_dir, '--seed', '0', '--missing-ratio', 'severe',
+               '--missing-strategy', 'in-between', '--cfg-options'] +
+              data_options(synthetic_file), cwd=str(tmp_path))
+    assert '(strategy=in-between, ratio=severe)' in out
+    ran = Config.fromfile(osp.join(work_dir, 'stgcnpp_tiny_gymsynth.py'))
+    for dataset in (ran.train_dataloader.dataset.dataset,
+                    ran.val_dataloader.dataset, ran.test_dataloader.dataset):
+        assert dataset.pipeline[1].type == 'TemporalCorruption'
+        assert (dataset.pipeline[1].ratio,
+                dataset.pipeline[1].strategy) == ('severe', 'in-between')
     checkpoint = last_checkpoint(work_dir)
     assert osp.basename(checkpoint) == 'epoch_2.pth'
 
     dump = str(tmp_path / 'predictions.pkl')
     out = run([osp.join(TOOLS, 'test.py'), TINY_CONFIG, checkpoint,
                '--work-dir', str(tmp_path / 'test'), '--dump', dump,
+               '--missing-ratio', '0.25', '--missing-strategy', 'burst',
                '--cfg-options'] + data_options(synthetic_file),
               cwd=str(tmp_path))
     assert 'acc/top1' in out
+    assert '(strategy=burst, ratio=0.25)' in out
     assert osp.getsize(dump) > 0
     # the metrics land in the work dir as JSON
     found = [osp.join(root, name)

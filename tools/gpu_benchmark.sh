@@ -9,10 +9,12 @@
 #    is launch-bound): stage 1 (the completion module), stock ST-GCN++ at
 #    severe corruption (zero-filled, interpolated, duplicated), ST-GCN++ on clean
 #    data, FineTec without ① -- then, once stage 1 is done, FineTec and its
-#    ablations without ② and without ③;
+#    ablations without ② and without ③; every stage-2 run but the clean one
+#    trains at 75 % random drops (--missing-ratio severe --missing-strategy
+#    random, the paper's protocol; the configs themselves train at every level);
 # 2. tests every model at severe corruption under random, in-between and
-#    motion drops (tools/test.py, the configs' test pipeline; FineTec's
-#    checkpoints carry their completion module);
+#    motion drops (tools/test.py --missing-strategy, the configs' test
+#    pipeline; FineTec's checkpoints carry their completion module);
 # 3. restoration table of stage 1 with the clean ST-GCN++ behind it
 #    (tools/analysis/completion_benchmark.py);
 # 4. the corruption sweep of FineTec and ST-GCN++
@@ -21,8 +23,8 @@
 #    CPU: the schedule's batch and clip, one thread per model).
 #
 # Schedules (SCHEDULE):
-#   gpu (default) the configs 8xb16-u100-80e (clip 100, 10-clip test) and
-#                 completion_1xb64-u100-20k, shortened by the budgets below
+#   gpu (default) the Penn Action configs 8xb16-u100-80e (clip 100, 10-clip
+#                 test) and completion_1xb64-u100-20k, shortened by the budgets below
 #   cpu           the configs 1xb16-u48-6e (clip 48, 1-clip test, 6 epochs,
 #                 lr 0.05) and completion_1xb64-u48-1200 as they are; two
 #                 single-threaded runs at a time (2 h 15 min on 2 shared cores)
@@ -106,13 +108,16 @@ fi
 # validate once, after the last epoch (the test step below scores each model)
 STAGE2_OPTS+=(train_cfg.val_interval=${EPOCHS:-1000})
 STAGE1=configs/finetec/${STAGE1_CFG_NAME}_${DS}-keypoint-2d.py
-stgcnpp() { echo "configs/baselines/stgcnpp/stgcnpp_${SCHED/-u/-joint-u}_${DS}-$1-keypoint-2d.py"; }
-finetec() { echo "configs/finetec/$1_${SCHED}_${DS}-${LEVEL}-keypoint-2d.py"; }
+# the roots and their -interp / -dup / -clean children; the level is set on
+# the command line (LEVEL_OPTS)
+stgcnpp() { echo "configs/baselines/stgcnpp/stgcnpp_${SCHED/-u/-joint-u}_${DS}${1:-}-keypoint-2d.py"; }
+finetec() { echo "configs/finetec/$1_${SCHED}_${DS}-keypoint-2d.py"; }
+LEVEL_OPTS=(--missing-ratio $LEVEL --missing-strategy random)
 declare -A CONFIGS=(
-    [stgcnpp]=$(stgcnpp $LEVEL)
-    [stgcnpp-interp]=$(stgcnpp $LEVEL-interp)
-    [stgcnpp-dup]=$(stgcnpp $LEVEL-dup)
-    [stgcnpp-clean]=$(stgcnpp clean)
+    [stgcnpp]=$(stgcnpp)
+    [stgcnpp-interp]=$(stgcnpp -interp)
+    [stgcnpp-dup]=$(stgcnpp -dup)
+    [stgcnpp-clean]=$(stgcnpp -clean)
     [finetec]=$(finetec finetec)
     [finetec-wo-completion]=$(finetec finetec-wo-completion)
     [finetec-wo-decomposition]=$(finetec finetec-wo-decomposition)
@@ -138,13 +143,15 @@ model_of() { echo "${1%-seed*}"; }
 seed_of() { [[ $1 == *-seed* ]] && echo "${1##*-seed}" || echo 0; }
 
 train() {  # name, config, extra cfg-options...
-    local name=$1 config=$2; shift 2
+    local name=$1 config=$2 level=("${LEVEL_OPTS[@]}"); shift 2
     if [ -f "$WORK/$name/.done" ]; then
         echo "[$(STAMP)] $name: trained before ($WORK/$name/.done), kept"; return
     fi
-    echo "[$(STAMP)] train $name: $config"
+    # stage 1 keeps its own corruption; the clean model has none
+    case $(model_of $name) in stage1|stgcnpp-clean) level=() ;; esac
+    echo "[$(STAMP)] train $name: $config ${level[*]}"
     $PY tools/train.py "$config" --work-dir "$WORK/$name" --seed "$(seed_of $name)" \
-        --cfg-options "$@" > "$LOGS/train_$name.log" 2>&1 \
+        "${level[@]}" --cfg-options "$@" > "$LOGS/train_$name.log" 2>&1 \
         && touch "$WORK/$name/.done" \
         || echo "[$(STAMP)] FAILED: train $name (see $LOGS/train_$name.log)"
 }
@@ -191,15 +198,17 @@ done_before() {  # result file(s) exist: say so and skip the step
     compgen -G "$1" > /dev/null || return 1
     echo "[$(STAMP)] $2: result exists ($1), kept"
 }
+TEST_OPTS=()
+[ ${#LOADER_OPTS[@]} -gt 0 ] && TEST_OPTS=(--cfg-options "${LOADER_OPTS[@]}")
 for name in "${RUNS[@]}"; do
     [ "$name" = stgcnpp-clean ] && continue
     for strategy in "${STRATEGIES[@]}"; do
         done_before "$WORK/test/$name-$strategy/*/*.json" \
             "test $name $strategy" && continue
         $PY tools/test.py "${CONFIGS[$(model_of $name)]}" "$(ckpt $name)" \
-            --work-dir "$WORK/test/$name-$strategy" --cfg-options \
-            test_dataloader.dataset.pipeline.1.strategy=$strategy \
-            "${LOADER_OPTS[@]}" > "$LOGS/test_$name-$strategy.log" 2>&1 &
+            --work-dir "$WORK/test/$name-$strategy" \
+            --missing-ratio $LEVEL --missing-strategy $strategy \
+            "${TEST_OPTS[@]}" > "$LOGS/test_$name-$strategy.log" 2>&1 &
         slot
     done
     [ "$JOBS" -gt 0 ] || wait  # all at once: one model's three tests

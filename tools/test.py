@@ -2,9 +2,10 @@
 # FineTec: MMAction2's tools/test.py with the plugin imported first (compat
 # fixes + registration), a clear error for a missing checkpoint or one that
 # does not fit the config (class count, skeleton layout, shapes, truncated
-# file; checked before any dataset is built), a gloo fallback for
-# distributed runs on machines without CUDA, and a clean process-group
-# shutdown at the end.
+# file; checked before any dataset is built), --missing-ratio /
+# --missing-strategy for every TemporalCorruption of the test loader, a gloo
+# fallback for distributed runs on machines without CUDA, and a clean
+# process-group shutdown at the end.
 import argparse
 import os
 import os.path as osp
@@ -19,6 +20,8 @@ from finetec_mmaction.utils import (check_runner_checkpoint,
                                     destroy_process_group,
                                     use_bundled_completion,
                                     use_gloo_without_cuda)
+from finetec_mmaction.utils.config import (add_missing_frame_args,
+                                           set_missing_frames)
 
 
 def parse_args():
@@ -43,6 +46,7 @@ def parse_args():
         'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
         'Note that the quotation marks are necessary and that no white space '
         'is allowed.')
+    add_missing_frame_args(parser)
     parser.add_argument(
         '--show-dir',
         help='directory where the visualization images will be saved.')
@@ -110,6 +114,12 @@ def main():
     use_gloo_without_cuda(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # after --cfg-options: the named flags are the more specific
+    try:
+        set_missing_frames(cfg, args.missing_ratio, args.missing_strategy,
+                           loaders=('test_dataloader', ))
+    except ValueError as err:
+        raise SystemExit(f'error: {err}') from None
 
     # work_dir is determined in this priority: CLI > segment in file > filename
     if args.work_dir is not None:

@@ -2,8 +2,9 @@
 # FineTec: MMAction2's tools/train.py with the plugin imported first (it
 # applies the stack's compat fixes and registers the FineTec modules), a check
 # that the checkpoint of load_from / --resume fits the config before anything
-# is built from data, a gloo fallback for distributed runs on machines without
-# CUDA, and a clean process-group shutdown at the end.
+# is built from data, --missing-ratio / --missing-strategy for every
+# TemporalCorruption of the loaders, a gloo fallback for distributed runs on
+# machines without CUDA, and a clean process-group shutdown at the end.
 import argparse
 import os
 import os.path as osp
@@ -17,6 +18,8 @@ from finetec_mmaction.engine.optimizers import enable_amp
 from finetec_mmaction.utils import (check_runner_checkpoint,
                                     destroy_process_group,
                                     use_gloo_without_cuda)
+from finetec_mmaction.utils.config import (add_missing_frame_args,
+                                           set_missing_frames)
 
 
 def parse_args():
@@ -65,6 +68,7 @@ def parse_args():
         'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
         'Note that the quotation marks are necessary and that no white space '
         'is allowed.')
+    add_missing_frame_args(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -123,6 +127,12 @@ def merge_args(cfg, args):
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    # after --cfg-options: the named flags are the more specific
+    try:
+        set_missing_frames(cfg, args.missing_ratio, args.missing_strategy)
+    except ValueError as err:
+        raise SystemExit(f'error: {err}') from None
 
     return cfg
 

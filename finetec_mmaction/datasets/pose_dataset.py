@@ -30,6 +30,9 @@ class SafePoseDataset(PoseDataset):
       ``total_frames == T``, finite values, label range, one joint count);
       a bad sample raises an error naming file, index and ``frame_dir``, or
       is dropped and logged with ``skip_invalid=True``;
+    - a split left without samples (none in the file, all invalid, or all
+      below ``valid_ratio``) is an error naming file and split, not numpy's
+      "need at least one array to concatenate";
     - :meth:`get_data_info` casts float16 ``keypoint`` / ``keypoint_score``
       (as stored by Gym288-skeleton) to float32, since ``PreNormalize2D``
       and the later transforms compute in place in the input dtype.
@@ -61,6 +64,8 @@ class SafePoseDataset(PoseDataset):
                  **kwargs) -> None:
         self.skip_invalid = skip_invalid
         self.skipped_samples = []
+        # for the message of an empty split (see filter_data)
+        self._num_selected, self._num_split_ids = 0, None
         super().__init__(
             ann_file,
             pipeline=pipeline,
@@ -75,6 +80,9 @@ class SafePoseDataset(PoseDataset):
                              f'(*.pkl), got {self.ann_file}.')
         data = safe_load_pickle(self.ann_file)
         annos, indices = select_split(data, self.split, self.ann_file)
+        self._num_selected = len(annos)
+        if self.split is not None:
+            self._num_split_ids = len(data['split'][self.split])
         data_list, skipped = validate_annotations(
             annos,
             self.ann_file,
@@ -102,6 +110,31 @@ class SafePoseDataset(PoseDataset):
                     item['frame_dir'] = osp.join(self.data_prefix['video'],
                                                  item['frame_dir'])
         return data_list
+
+    def filter_data(self) -> List[Dict]:
+        """PoseDataset's filter (``valid_ratio``), then refuse an empty
+        result with its reason (mmengine would fail serialising it)."""
+        data_list = super().filter_data()
+        if data_list:
+            return data_list
+        where = (f'split {self.split!r}' if self.split is not None else
+                 'the file')
+        if self._num_selected == 0:
+            ids = self._num_split_ids
+            why = ('the file has no annotations' if ids is None else
+                   'the "split" table lists no ids for it' if ids == 0 else
+                   f'none of its {ids} ids matches an annotation\'s '
+                   'frame_dir')
+        elif self.skipped_samples:
+            index, frame_dir, reason = self.skipped_samples[0]
+            why = (f'all {self._num_selected} samples are invalid and were '
+                   f'skipped (skip_invalid=True), e.g. sample {index} '
+                   f'({frame_dir}): {reason}')
+        else:
+            why = (f'PoseDataset removed all {self._num_selected} samples '
+                   f'(valid_ratio={self.valid_ratio}, box_thr='
+                   f'{self.box_thr})')
+        raise ValueError(f'{self.ann_file}: {where} has no samples: {why}.')
 
     def get_data_info(self, idx: int) -> Dict:
         """Get annotation by index, with float16 arrays cast to float32."""

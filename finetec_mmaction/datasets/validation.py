@@ -14,7 +14,10 @@ An annotation file is ``{'split': {name: [ids]}, 'annotations': [dict]}``
 A bad sample otherwise surfaces deep inside a data-loader worker as a shape
 error without a name (or, for NaN, as a NaN loss many iterations later).
 These checks name the file, the sample index, its ``frame_dir`` and the
-problem instead, and can drop bad samples when asked to.
+problem instead, and can drop bad samples when asked to. Across the samples
+of a split, a ``frame_dir`` may appear once only (test-time masks and the
+corruption digest are keyed on it), and coordinates far outside the
+recorded space (:func:`count_far_outside`) are reported with a count.
 """
 import numbers
 import warnings
@@ -24,11 +27,27 @@ import numpy as np
 
 __all__ = [
     'AnnotationFormatError', 'InvalidSampleError', 'SkippedSample',
-    'check_sample', 'validate_annotations', 'select_split'
+    'check_sample', 'count_far_outside', 'validate_annotations',
+    'select_split'
 ]
 
 #: ``(index in the file, frame_dir or None, reason)`` of a dropped sample.
 SkippedSample = Tuple[int, Optional[str], str]
+
+#: 2D keypoints are pixels of the image ``img_shape`` (h, w). One image
+#: width / height beyond its border is ±3 in the coordinates of
+#: ``PreNormalize2D`` (the image spans [-1, 1]): a joint detected or
+#: annotated just outside the frame (Penn Action has some) lies far inside
+#: this, a corrupt value (1e30, an unscaled overflow) far beyond it, and the
+#: bound scales with the image instead of being a number of pixels.
+FAR_OUTSIDE_IMAGE = 3.0
+#: ``PreNormalize2D``'s image shape when a sample has no ``img_shape``.
+DEFAULT_IMG_SHAPE = (1080, 1920)
+#: 3D keypoints are metres (NTU RGB+D, Kinect: camera coordinates). Depth
+#: sensors track people a few metres away and motion-capture volumes span
+#: tens of metres, so no recorded joint is 100 m from the origin; corrupt
+#: values are orders of magnitude beyond.
+FAR_OUTSIDE_3D_METRES = 100.0
 
 
 class AnnotationFormatError(ValueError):
@@ -180,6 +199,34 @@ def check_sample(anno: Any,
     return None
 
 
+def count_far_outside(anno: Dict) -> Tuple[int, float, str]:
+    """Coordinate values of a (valid) annotation far outside the space it
+    was recorded in: for 2D, more than one image size beyond the border of
+    ``img_shape`` (:data:`FAR_OUTSIDE_IMAGE`); for 3D, more than
+    :data:`FAR_OUTSIDE_3D_METRES` from the origin.
+
+    Returns:
+        tuple: The number of such values, the largest absolute coordinate,
+        and the bound in words.
+    """
+    kp = np.asarray(anno['keypoint'], dtype=np.float64)
+    if kp.shape[-1] == 2:
+        shape = anno.get('img_shape')
+        try:
+            h, w = (float(v) for v in shape)
+            assert h > 0 and w > 0
+        except Exception:  # absent or malformed: PreNormalize2D's default
+            h, w = DEFAULT_IMG_SHAPE
+        half = np.array([w, h]) / 2
+        far = np.abs((kp - half) / half) > FAR_OUTSIDE_IMAGE
+        bound = (f'more than one image size beyond the {int(w)}x{int(h)} '
+                 'image (img_shape)')
+    else:
+        far = np.abs(kp) > FAR_OUTSIDE_3D_METRES
+        bound = f'more than {FAR_OUTSIDE_3D_METRES:g} m from the origin'
+    return int(far.sum()), float(np.abs(kp).max(initial=0)), bound
+
+
 def validate_annotations(
         data: Union[Dict, Sequence[Dict]],
         ann_file: str,
@@ -203,6 +250,11 @@ def validate_annotations(
             annotation in ``data`` (so messages point into the file even
             after split selection). Defaults to the position in ``data``.
 
+    A ``frame_dir`` that an earlier valid sample has is invalid (the error
+    names both samples). Samples with coordinates far outside their space
+    (:func:`count_far_outside`) are kept with a warning that counts them,
+    or dropped with ``skip_invalid``.
+
     Returns:
         tuple[list[dict], list[tuple[int, str | None, str]]]: The valid
         annotations (same objects, same order) and the skipped samples as
@@ -224,19 +276,43 @@ def validate_annotations(
         raise ValueError(f'num_classes must be a positive int, got '
                          f'{num_classes!r}.')
 
-    valid, skipped = [], []
+    valid, skipped, far_outside = [], [], []
     num_joints = None
+    first_index = {}  # frame_dir -> index of its first valid sample
     for index, anno in zip(indices, annos):
         reason = check_sample(anno, num_classes, num_joints)
+        frame_dir = _identifier(anno)
+        if reason is None and frame_dir in first_index:
+            reason = (f'duplicate frame_dir: sample {first_index[frame_dir]} '
+                      'has the same one (test-time masks and the corruption '
+                      'digest are keyed on frame_dir, so every sample needs '
+                      'its own)')
+        if reason is None:
+            count, largest, bound = count_far_outside(anno)
+            if count and skip_invalid:
+                reason = (f'{count} coordinate value(s) {bound} (largest '
+                          f'|value| {largest:.3g})')
+            elif count:
+                far_outside.append((index, frame_dir, count, largest, bound))
         if reason is None:
             valid.append(anno)
+            first_index[frame_dir] = index
             if num_joints is None:
                 num_joints = anno['keypoint'].shape[2]
             continue
-        frame_dir = _identifier(anno)
         if not skip_invalid:
             raise InvalidSampleError(ann_file, index, frame_dir, reason)
         skipped.append((index, frame_dir, reason))
+    if far_outside:
+        index, frame_dir, count, largest, bound = far_outside[0]
+        warnings.warn(
+            f'{ann_file}: {len(far_outside)} of {len(annos)} samples have '
+            f'coordinates far outside their space '
+            f'({sum(f[2] for f in far_outside)} values in all; e.g. sample '
+            f"{index} (frame_dir '{frame_dir}'): {count} value(s) {bound}, "
+            f'largest |value| {largest:.3g}). They are kept; '
+            'skip_invalid=True drops them.',
+            stacklevel=2)
     return valid, skipped
 
 

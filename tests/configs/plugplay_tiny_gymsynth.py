@@ -2,7 +2,7 @@
 # ST-GCN++ checkpoint) at the sizes of the tiny test models: ST-GCN++ of
 # stgcnpp_tiny_clean_gymsynth.py, completion of completion_tiny_gymsynth.py.
 # Set model.completion_checkpoint to the stage-1 work dir.
-_base_ = '../../configs/finetec/plugplay/stgcnpp-completion_1xb16-joint-u48_gymsynth-severe-keypoint-2d.py'
+_base_ = '../../configs/finetec/plugplay/stgcnpp-completion_1xb16-joint-u48_gymsynth-keypoint-2d.py'
 
 model = dict(
     completion=dict(hidden_channels=8),

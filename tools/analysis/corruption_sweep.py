@@ -10,7 +10,7 @@ evaluated once per model and shared by every strategy.
 Example::
 
     python tools/analysis/corruption_sweep.py \
-        configs/baselines/stgcnpp/stgcnpp_8xb16-joint-u100-80e_gym288-clean-keypoint-2d.py STGCNPP.pth \
+        configs/baselines/stgcnpp/stgcnpp_8xb16-joint-u100-80e_gym288-keypoint-2d.py STGCNPP.pth \
         configs/finetec_gym288.py work_dirs/finetec_gym288/epoch_16.pth \
         --names ST-GCN++ FineTec --ratios 0 0.25 0.5 0.75 0.9 \
         --strategies random in-between burst motion --out-dir work_dirs/sweep

@@ -39,7 +39,7 @@ from .stepper import (MODES, StepTimer, as_config, build_model,
 
 DEFAULT_FINETEC_CONFIG = 'configs/finetec_gym288.py'
 DEFAULT_BASELINE_CONFIG = ('configs/baselines/stgcnpp/stgcnpp_8xb16-joint-'
-                           'u100-80e_gym288-moderate-keypoint-2d.py')
+                           'u100-80e_gym288-keypoint-2d.py')
 
 
 def run_speed_benchmark(finetec_config=DEFAULT_FINETEC_CONFIG,

@@ -1,0 +1,142 @@
+# Stock ST-GCN++ (joint stream) on NTU RGB+D 120 (cross-subject, 2D HRNet) with
+# missing frames: the baseline FineTec is compared with. The model is
+# MMAction2's own
+# (mmaction::skeleton/stgcnpp/stgcnpp_8xb16-joint-u100-80e_ntu60-xsub-keypoint-2d.py);
+# TemporalCorruption after the normalisation drops frames and zero-fills them.
+#
+# Missing frames: training draws a ratio in [0, 0.9] and a strategy per
+# sample, so one checkpoint serves every level; val / test drop 75 % of the
+# frames (severe) at random. Other levels, without a config file:
+#   python tools/test.py CONFIG CHECKPOINT --missing-ratio 0.5 --missing-strategy burst
+# (tools/train.py takes the same flags; they set every TemporalCorruption).
+# Children: -{minor,moderate,severe} train and test at one level (the
+# paper's protocol), -clean, -interp / -dup (classical fills), and
+# stgcnpp_8xb16-bone-u100-80e_ntu120-xsub-keypoint-2d.py (bone stream).
+_base_ = 'mmaction::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['finetec_mmaction'], allow_failed_imports=False)
+# log a digest of the corrupted val / test set before each epoch (equal
+# digests: scored on the same missing frames); refuse a load_from / resume
+# checkpoint of another class count or skeleton layout
+custom_hooks = [
+    dict(type='CorruptionDigestHook'),
+    dict(type='CheckpointCompatibilityHook')
+]
+
+model = dict(
+    type='RecognizerGCN',
+    backbone=dict(
+        type='STGCN',
+        gcn_adaptive='init',
+        gcn_with_res=True,
+        tcn_type='mstcn',
+        graph_cfg=dict(layout='coco', mode='spatial')),
+    cls_head=dict(type='GCNHead', num_classes=120, in_channels=256))
+
+dataset_type = 'SafePoseDataset'
+ann_file = 'data/skeleton/ntu120_2d.pkl'
+num_classes = 120
+clip_len = 100
+# training: a missing ratio in [0, 0.9] drawn per sample, and per sample one
+# of random / pattern / prefix / suffix / in-between / burst / motion
+# ('mixed'), so one checkpoint serves every level
+train_corruption = dict(
+    type='TemporalCorruption', ratio=(0.0, 0.9), strategy='mixed')
+# val / test: 75 % of the frames missing (severe) at random, the same frames
+# for every model (masks seeded by (seed, frame_dir))
+test_corruption = dict(
+    type='TemporalCorruption', ratio='severe', strategy='random',
+    test_mode=True, seed=0)
+
+train_pipeline = [
+    dict(type='PreNormalize2D'),
+    train_corruption,  # after normalising: it would move the zeros
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(type='UniformSampleFrames', clip_len=clip_len),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='PreNormalize2D'),
+    test_corruption,
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(
+        type='UniformSampleFrames', clip_len=clip_len, num_clips=1,
+        test_mode=True),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='PackActionInputs')
+]
+test_pipeline = [
+    dict(type='PreNormalize2D'),
+    test_corruption,
+    dict(type='GenSkeFeat', dataset='coco', feats=['j']),
+    dict(
+        type='UniformSampleFrames', clip_len=clip_len, num_clips=10,
+        test_mode=True),
+    dict(type='PoseDecode'),
+    dict(type='FormatGCNInput', num_person=2),
+    dict(type='PackActionInputs')
+]
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='RepeatDataset',
+        times=5,
+        dataset=dict(
+            type=dataset_type,
+            ann_file=ann_file,
+            num_classes=num_classes,
+            pipeline=train_pipeline,
+            split='xsub_train')))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file,
+        num_classes=num_classes,
+        pipeline=val_pipeline,
+        split='xsub_val',
+        test_mode=True))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file,
+        num_classes=num_classes,
+        pipeline=test_pipeline,
+        split='xsub_val',
+        test_mode=True))
+
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=16, val_begin=1,
+    val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=0,
+        T_max=16,
+        by_epoch=True,
+        convert_to_iter_based=True)
+]
+optim_wrapper = dict(
+    optimizer=dict(
+        type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0005, nesterov=True))
+val_evaluator = [dict(type='AccMetric')]
+test_evaluator = val_evaluator
+
+default_hooks = dict(checkpoint=dict(interval=1), logger=dict(interval=100))
+auto_scale_lr = dict(enable=False, base_batch_size=128)

@@ -1,0 +1,22 @@
+# Stock ST-GCN++ (joint) on NTU RGB+D 120 (cross-subject, 2D HRNet), the
+# paper's protocol at moderate frame loss: 50 % of the frames of every sequence
+# missing at random, in training and in test.
+_base_ = 'stgcnpp_8xb16-joint-u100-80e_ntu120-xsub-keypoint-2d.py'
+
+level = dict(ratio='moderate', strategy='random')
+# the root's pipelines, their TemporalCorruption set to this level
+train_pipeline = [
+    dict(t, **level) if t['type'] == 'TemporalCorruption' else t
+    for t in _base_.train_pipeline
+]
+val_pipeline = [
+    dict(t, **level) if t['type'] == 'TemporalCorruption' else t
+    for t in _base_.val_pipeline
+]
+test_pipeline = [
+    dict(t, **level) if t['type'] == 'TemporalCorruption' else t
+    for t in _base_.test_pipeline
+]
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -1,0 +1,5 @@
+# Ablation: FineTec on Penn Action without ① completion: the GCN, ② and ③ see
+# zero-filled frames.
+_base_ = 'finetec_8xb16-u100-80e_pennaction-keypoint-2d.py'
+
+model = dict(completion=None, completion_checkpoint=None)
