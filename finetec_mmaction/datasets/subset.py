@@ -1,5 +1,6 @@
-"""Picking samples of a built dataset: an even subset, one by name."""
-from typing import Optional
+"""Picking samples of a built dataset: an even subset, some classes, one
+by name."""
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -14,6 +15,20 @@ def subset_evenly(dataset, max_samples: Optional[int] = None):
         index = np.unique(
             np.linspace(0, len(dataset) - 1, max_samples).round().astype(int))
         dataset.get_subset_(index.tolist())
+    return dataset
+
+
+def subset_classes(dataset, classes: Optional[Sequence[int]] = None):
+    """Keep the samples of a built dataset whose label is in ``classes``
+    (all of them for ``None``). In place; returns the dataset."""
+    if classes is not None:
+        keep = {int(c) for c in classes}
+        index = [i for i in range(len(dataset))
+                 if int(dataset.get_data_info(i)['label']) in keep]
+        if not index:
+            raise ValueError(f'{dataset.ann_file}: no sample of the classes '
+                             f'{sorted(keep)}.')
+        dataset.get_subset_(index)
     return dataset
 
 

@@ -25,6 +25,10 @@ Examples::
     python tools/analysis/completion_benchmark.py \
         configs/finetec/completion_1xb64-u100-20k_pennaction-keypoint-2d.py \
         --untrained --cfg-options model.completion.retrieval.num_neighbours=16
+    # stand-ins for unseen data: a bank of half the classes, tested on the
+    # others; a bank of 300 sequences
+    ... --untrained --bank-mode class-disjoint
+    ... --untrained --bank-mode small --bank-size 300
 
 Writes ``completion_benchmark.json`` and ``.csv`` into ``--out-dir``.
 """
@@ -35,11 +39,14 @@ import sys
 import torch
 
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
-from finetec_mmaction.evaluation.restoration import (eval_spec_from_config,
+from finetec_mmaction.evaluation.restoration import (BANK_MODES,
+                                                     apply_bank_mode,
+                                                     eval_spec_from_config,
                                                      format_tables,
                                                      load_classifier,
                                                      run_benchmark,
                                                      write_results)
+from finetec_mmaction.models.completion import SkeletonBank
 from finetec_mmaction.models.loading import load_completion
 from mmengine.config import Config, DictAction
 
@@ -75,6 +82,17 @@ def parse_args(argv=None):
     parser.add_argument('--joints', type=int, nargs='+',
                         help="joints to score (default: the config's "
                         'CompletionMetric joints, else all)')
+    parser.add_argument(
+        '--bank-mode', choices=BANK_MODES, default='config',
+        help="the completion module's bank: the config's, one of half the "
+        "training split's classes with the clips of the other half "
+        '(class-disjoint), or a random subset of --bank-size sequences '
+        '(small); stand-ins for data the bank has not seen')
+    parser.add_argument('--bank-size', type=int, default=300,
+                        help='sequences of the small bank (default 300)')
+    parser.add_argument('--bank-classes', type=int, nargs='+',
+                        help='labels of the class-disjoint bank (default: '
+                        'the lower half of the training labels)')
     parser.add_argument('--classifier-config',
                         help='config of a (clean-trained) recognizer, e.g. '
                         'stock ST-GCN++')
@@ -109,9 +127,17 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     spec = eval_spec_from_config(cfg, args.split, args.ann_file, args.joints)
+    classes, bank_meta = apply_bank_mode(cfg, args.bank_mode, args.bank_size,
+                                         args.bank_classes)
     completion = None
     if args.checkpoint is not None or args.untrained:
         completion = load_completion(cfg, args.checkpoint, device)
+        if args.checkpoint is not None and args.bank_mode != 'config':
+            # the checkpoint's bank gives way to the stand-in
+            completion.bank.set_sequences(SkeletonBank.build(
+                cfg.model.completion.bank, completion.clip_len,
+                completion.num_joints,
+                completion.num_channels).sequences.to(device))
         if completion.clip_len != spec.clip_len:
             raise ValueError(
                 f'The completion model restores clips of '
@@ -134,7 +160,9 @@ def main(argv=None):
         device=device,
         max_samples=args.max_samples,
         progress=not args.no_progress,
+        classes=classes,
         meta=dict(
+            bank_meta,
             config=args.config,
             checkpoint='untrained' if args.untrained else args.checkpoint,
             classifier_config=args.classifier_config,

@@ -34,6 +34,7 @@ from ..functional import accuracy_summary
 from ..metrics.completion_metric import (BASELINES, baseline_fill,
                                          restoration_errors,
                                          summarize_errors)
+from ...datasets.subset import subset_classes, subset_evenly
 from .data import build_eval_dataset, iter_batches, set_corruption
 from .spec import EvalSpec, check_classifier_config
 
@@ -122,24 +123,32 @@ def run_benchmark(spec: EvalSpec,
                   device: str = 'cpu',
                   max_samples: Optional[int] = None,
                   progress: bool = True,
-                  meta: Optional[Dict] = None) -> Dict:
+                  meta: Optional[Dict] = None,
+                  classes: Optional[Sequence[int]] = None) -> Dict:
     """Score every method at every ``strategy × ratio``.
+
+    ``classes`` keeps only the samples of those labels (with a bank built
+    from the other classes: restoration of movements the bank lacks).
 
     Returns:
         dict: ``meta``; ``settings`` (name, strategy, ratio, fraction of
         the sampled frames that are missing); ``restoration``
-        ``{setting: {method: {mpjpe, n_mpjpe, mpjve}}}``;
-        ``completion_over_linear`` ``{setting: {error: ratio}}`` (with a
-        completion model); ``classification`` ``{'clean': acc, setting:
-        {method: acc}}`` with ``acc = {top1, mean_class_acc, num_samples}``
-        (with a classifier).
+        ``{setting: {method: {mpjpe, n_mpjpe, mpjve}}}``; with a completion
+        model ``completion_over_linear`` ``{setting: {error: ratio}}``,
+        ``completion_over_best_fill`` (MPJPE over the better of linear and
+        Akima interpolation) and ``share_worse_than_linear`` (the fraction
+        of clips whose MPJPE is above linear interpolation's);
+        ``classification`` ``{'clean': acc, setting: {method: acc}}`` with
+        ``acc = {top1, mean_class_acc, num_samples}`` (with a classifier).
     """
     for strategy in strategies:
         check_strategy(strategy)
     ratios = [parse_ratio(r) for r in ratios]
     methods = BASELINES + (('completion', ) if completion is not None else ())
     start = time.time()
-    dataset = build_eval_dataset(spec, 0.0, 'random', max_samples)
+    dataset = subset_classes(build_eval_dataset(spec, 0.0, 'random'),
+                             classes)
+    dataset = subset_evenly(dataset, max_samples)
     num = len(dataset)
     if num == 0:
         raise ValueError(f'{spec.ann_file} [{spec.split}] has no samples.')
@@ -152,7 +161,9 @@ def run_benchmark(spec: EvalSpec,
         meta=dict(
             meta or {}, spec=asdict(spec), num_samples=num,
             methods=list(methods), ratios=ratios,
-            strategies=list(strategies), device=str(device)),
+            strategies=list(strategies), device=str(device),
+            classes=None if classes is None else sorted(
+                int(c) for c in classes)),
         settings=[], restoration={})
     if classifier is not None:
         scores, labels = [], []
@@ -184,6 +195,9 @@ def run_benchmark(spec: EvalSpec,
         results['settings'].append(
             dict(name=name, strategy=strategy, ratio=ratio,
                  missing_fraction=missing / max(frames, 1)))
+        if completion is not None:
+            results.setdefault('share_worse_than_linear', {})[name] = \
+                share_worse(errors['completion'], errors['linear'])
         results['restoration'][name] = {
             m: summarize_errors(errors[m])
             for m in methods
@@ -203,8 +217,32 @@ def run_benchmark(spec: EvalSpec,
             }
             for name, res in results['restoration'].items()
         }
+        results['completion_over_best_fill'] = {
+            name: _safe_div(res['completion']['mpjpe'],
+                            min(res['linear']['mpjpe'],
+                                res['akima']['mpjpe']))
+            for name, res in results['restoration'].items()
+        }
     results['meta']['seconds'] = round(time.time() - start, 2)
     return results
+
+
+def share_worse(errors: Sequence[Dict], reference: Sequence[Dict],
+                rtol: float = 1e-6) -> float:
+    """The fraction of clips (with missing frames) whose MPJPE in
+    ``errors`` is above that in ``reference`` (lists of
+    :func:`restoration_errors` outputs of the same clips), ``rtol``
+    relative: a regression on a subset shows here even where the mean
+    improves."""
+    def per_clip(errs):
+        return (np.concatenate([e['mpjpe'] for e in errs]),
+                np.concatenate([e['num_joint_frames'] for e in errs]))
+    (ours, count), (ref, _) = per_clip(errors), per_clip(reference)
+    scored = count > 0
+    if not scored.any():
+        return float('nan')
+    worse = ours[scored] > ref[scored] * (1 + rtol)
+    return float(worse.mean())
 
 
 def _safe_div(a: float, b: float) -> float:

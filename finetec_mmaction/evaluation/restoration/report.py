@@ -31,6 +31,15 @@ def format_tables(results: Dict) -> str:
                 format_number(results['completion_over_linear'][n][key], 3)
                 for n in names
             ])
+        if key == 'mpjpe' and 'completion_over_best_fill' in results:
+            rows.append(['completion / min(interp, Akima)'] + [
+                format_number(results['completion_over_best_fill'][n], 3)
+                for n in names
+            ])
+            rows.append(['clips worse than interp'] + [
+                format_number(results['share_worse_than_linear'][n], 3)
+                for n in names
+            ])
         if key == 'mpjpe':
             rows.append(missing)
         out += ['', render_table([title] + names, rows)]
@@ -50,7 +59,8 @@ def format_tables(results: Dict) -> str:
 
 
 CSV_FIELDS = ('strategy', 'ratio', 'method', 'mpjpe', 'n_mpjpe', 'mpjve',
-              'completion_over_linear_mpjpe', 'top1', 'mean_class_acc',
+              'completion_over_linear_mpjpe', 'completion_over_best_fill',
+              'share_worse_than_linear', 'top1', 'mean_class_acc',
               'num_samples')
 
 
@@ -73,6 +83,10 @@ def results_to_rows(results: Dict) -> List[Dict]:
             if method == 'completion':
                 row['completion_over_linear_mpjpe'] = \
                     results['completion_over_linear'][name]['mpjpe']
+                row['completion_over_best_fill'] = \
+                    results['completion_over_best_fill'][name]
+                row['share_worse_than_linear'] = \
+                    results['share_worse_than_linear'][name]
             if cls:
                 row.update(top1=cls[name][method]['top1'],
                            mean_class_acc=cls[name][method]['mean_class_acc'])

@@ -267,6 +267,7 @@ class SkeletonBank(nn.Module):
                          img_shape: Tuple[int, int] = (1080, 1920),
                          max_size: Optional[int] = None,
                          seed: int = 0,
+                         classes: Optional[Sequence[int]] = None,
                          frame_sampling: str = FRAME_SAMPLINGS[0],
                          meta: Optional[Dict] = None) -> 'SkeletonBank':
         """Build a bank from PoseDataset annotations (clean sequences).
@@ -292,6 +293,9 @@ class SkeletonBank(nn.Module):
             max_size (int, optional): Keep at most this many sequences, a
                 seeded random subset (the bank is stored in checkpoints).
             seed (int): Seed of that subset.
+            classes (Sequence[int], optional): Keep only annotations of these
+                labels (e.g. a class-disjoint bank, to check restoration on
+                movements the bank does not hold). Defaults to all.
             frame_sampling (str): How a sequence becomes ``clip_len``
                 frames. ``'uniform'``: the frames of the test clip the input
                 pipeline's ``UniformSampleFrames`` takes
@@ -312,6 +316,12 @@ class SkeletonBank(nn.Module):
             raise ValueError(f'frame_sampling must be one of '
                              f'{FRAME_SAMPLINGS}, got {frame_sampling!r}.')
         annotations = list(annotations)
+        if classes is not None:
+            keep = {int(c) for c in classes}
+            annotations = [a for a in annotations if int(a['label']) in keep]
+            if not annotations:
+                raise ValueError(f'No annotation of the classes {sorted(keep)} '
+                                 'for the skeleton bank.')
         candidates = []
         for i, ann in enumerate(annotations):
             kp = np.asarray(ann['keypoint'])
@@ -342,6 +352,8 @@ class SkeletonBank(nn.Module):
         info = dict(normalize=normalize, clip_len=clip_len,
                     num_sequences=len(sequences),
                     frame_sampling=frame_sampling)
+        if classes is not None:
+            info['classes'] = sorted(int(c) for c in classes)
         info.update(meta or {})
         return cls(seq, clip_len=clip_len, meta=info)
 

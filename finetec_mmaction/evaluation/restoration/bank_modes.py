@@ -1,0 +1,71 @@
+"""Banks that stand in for unseen data in the restoration benchmark.
+
+The training-free restoration retrieves from a bank of training sequences.
+How it fares on data unlike its bank -- other movements, fewer sequences --
+is checked by building the bank differently from the config:
+
+* ``class-disjoint``: the bank from some classes of the training split
+  (by default the lower half of its labels), the evaluated clips from the
+  others: every clip shows a movement the bank does not hold;
+* ``small``: a seeded random subset of ``size`` training sequences.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ...datasets.safe_pickle import safe_load_pickle
+from ...datasets.validation import select_split
+
+BANK_MODES = ('config', 'class-disjoint', 'small')
+
+
+def bank_labels(bank_cfg: Dict) -> List[int]:
+    """The sorted labels of the split a bank config is built from."""
+    annotations, _ = select_split(
+        safe_load_pickle(bank_cfg['ann_file']), bank_cfg.get('split', 'train'),
+        bank_cfg['ann_file'])
+    return sorted({int(a['label']) for a in annotations})
+
+
+def apply_bank_mode(cfg,
+                    mode: str = 'config',
+                    size: int = 300,
+                    bank_classes: Optional[Sequence[int]] = None
+                    ) -> Tuple[Optional[List[int]], Dict]:
+    """Rebuild ``cfg.model.completion.bank`` (in place) for ``mode``.
+
+    Returns:
+        tuple: the labels to evaluate (``None``: all) and a description of
+        the bank for the results' ``meta``.
+    """
+    if mode not in BANK_MODES:
+        raise ValueError(f'bank mode must be one of {BANK_MODES}, got '
+                         f'{mode!r}.')
+    if mode == 'config':
+        return None, dict(bank_mode=mode)
+    completion = cfg.model.get('completion') or {}
+    bank = completion.get('bank')
+    if not isinstance(bank, dict) or 'ann_file' not in bank:
+        raise ValueError(
+            f'{cfg.filename}: --bank-mode {mode} rebuilds the bank from '
+            'its annotations, but model.completion.bank is not a dict with '
+            f'ann_file (got {bank!r}).')
+    # never overwrite the config's cached bank with a stand-in
+    bank = dict(bank, cache=None)
+    if mode == 'small':
+        if size < 1:
+            raise ValueError(f'--bank-size must be >= 1, got {size}.')
+        bank['max_size'] = int(size)
+        cfg.model.completion.bank = bank
+        return None, dict(bank_mode=mode, bank_size=int(size))
+    labels = bank_labels(bank)
+    if bank_classes is None:
+        bank_classes = labels[:len(labels) // 2]
+    bank_classes = sorted(int(c) for c in bank_classes)
+    others = [c for c in labels if c not in bank_classes]
+    if not bank_classes or not others:
+        raise ValueError(
+            f'A class-disjoint bank needs classes on both sides: bank '
+            f'{bank_classes}, evaluated {others} (labels {labels}).')
+    bank['classes'] = bank_classes
+    cfg.model.completion.bank = bank
+    return others, dict(bank_mode=mode, bank_classes=bank_classes,
+                        eval_classes=others)
