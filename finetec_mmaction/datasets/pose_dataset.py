@@ -44,8 +44,11 @@ class SafePoseDataset(PoseDataset):
     Args:
         ann_file (str): Path to the annotation pickle.
         pipeline (list[dict | callable]): Data transforms.
-        split (str, optional): Split to load (e.g. ``'train'``, ``'test'``,
-            ``'xsub_train'``); ``None`` loads every sample.
+        split (str | dict, optional): Split to load (e.g. ``'train'``,
+            ``'test'``, ``'xsub_train'``); ``None`` loads every sample; a
+            part of a split carved by class for validation, e.g.
+            ``dict(split='train', holdout=0.15, seed=0, subset='holdout')``
+            (:mod:`finetec_mmaction.datasets.splits`).
         num_classes (int, optional): Number of classes; labels outside
             ``[0, num_classes)`` are invalid. Also forwarded to
             :class:`BaseActionDataset`.

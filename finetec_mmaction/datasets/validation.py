@@ -317,7 +317,7 @@ def validate_annotations(
 
 
 def select_split(data: Union[Dict, Sequence[Dict]],
-                 split: Optional[str],
+                 split: Union[None, str, Dict],
                  ann_file: str) -> Tuple[List[Dict], List[int]]:
     """Pick the annotations of one split, as PoseDataset does.
 
@@ -327,7 +327,9 @@ def select_split(data: Union[Dict, Sequence[Dict]],
 
     Args:
         data (dict | list[dict]): A loaded annotation file.
-        split (str, optional): Split name; ``None`` selects everything.
+        split (str | dict, optional): Split name; ``None`` selects
+            everything; a dict is a part of a split carved by class
+            (:mod:`finetec_mmaction.datasets.splits`).
         ann_file (str): File name used in messages.
 
     Returns:
@@ -339,6 +341,9 @@ def select_split(data: Union[Dict, Sequence[Dict]],
         AnnotationFormatError: ``split`` is given but ``data`` has no
             ``'split'`` table, or the table is malformed.
     """
+    if isinstance(split, dict):  # a holdout split
+        from .splits import select_holdout_split
+        return select_holdout_split(data, split, ann_file)
     annos = _annotation_list(data, ann_file)
     if split is None:
         return annos, list(range(len(annos)))
