@@ -61,7 +61,8 @@ def test_self_validation_prefers_akima_on_smooth_and_linear_on_rough():
                          (random_walks(1, seed=4), 'linear')):
         x = clip * valid[..., None, None]
         z = float(interpolation_preference(x, valid))
-        assert (z > 2) if prefer == 'akima' else (z < -2), (prefer, z)
+        # beyond the module's default threshold (4)
+        assert (z > 4) if prefer == 'akima' else (z < -4), (prefer, z)
         expect = akima_fill(x, valid) if prefer == 'akima' else \
             linear_fill(x, valid)
         torch.testing.assert_close(model(x, valid), expect, atol=1e-6,
@@ -97,7 +98,7 @@ def test_fallback_to_linear_when_the_bank_has_nothing_similar():
     _, fit = retrieval_detail(x, valid, safe._retrieval_bank(x.dtype),
                               return_fit=True,
                               **safe.restoration.retrieval)
-    assert float(retrieval_confidence(fit, table.fit_ref)) == 0
+    assert float(retrieval_confidence(fit, table.fit_ref, valid)) == 0
     unguarded = ContextAwareCompletion(
         num_joints=K, num_channels=2, clip_len=T, bank=bank,
         retrieval=retrieval, self_validation=None).eval()
@@ -149,7 +150,7 @@ def test_bank_calibration_is_deterministic_and_follows_the_bank():
     long_gaps = slice(3, None)  # gaps of 8 frames and more
     assert float(tables['pairs'].beta[long_gaps].min()) >= 0.5
     assert float(tables['walks'].beta[long_gaps].max()) <= 0.25
-    assert float(tables['pairs'].fit_ref) < float(tables['walks'].fit_ref)
+    assert (tables['pairs'].fit_ref < tables['walks'].fit_ref).all()
 
 
 def test_safe_blend_weights():
@@ -159,7 +160,7 @@ def test_safe_blend_weights():
                              for _ in range(3))
     bins = len(gap_bins(valid)[0])  # any size >= the classes used
     table = BlendTable(torch.full((bins, ), 0.5), torch.full((bins, ), 1.0),
-                       torch.tensor(0.1))
+                       torch.full((5, ), 0.1))
     no_evidence = torch.zeros(2)
     # a clip explained as well as the bank explains itself: the table
     out = safe_blend(linear, akima, valid, no_evidence, detail,
@@ -169,7 +170,7 @@ def test_safe_blend_weights():
     # twice as badly: no detail, Akima's spline (no evidence against it)
     torch.testing.assert_close(out[1], akima[1])
     # the clip's own evidence for linear interpolation overrides both
-    out = safe_blend(linear, akima, valid, torch.tensor([-3.0, -3.0]), detail,
+    out = safe_blend(linear, akima, valid, torch.tensor([-5.0, -5.0]), detail,
                      torch.tensor([0.1, 0.2]), table)
     torch.testing.assert_close(out[1], linear[1])
     torch.testing.assert_close(out[0], (linear + detail)[0])

@@ -8,9 +8,10 @@ Each missing frame of a gap of length ``L`` is restored as::
 
 * ``gamma`` in ``[0, 1]`` is the clip's **retrieval confidence**
   (:func:`retrieval_confidence`): how well its nearest bank sequence fits
-  its observed frames, against how well bank sequences fit each other. A
-  clip the bank explains as well as it explains itself takes the detail; one
-  it explains twice as badly (another class, view or person) takes none.
+  its observed frames, against how well bank sequences fit each other with
+  as many frames observed. A clip the bank explains as well as it explains
+  itself takes the detail; one it explains twice as badly (another class,
+  view or person) takes none.
 * ``beta(L)`` and the ``alpha`` that goes with the detail are chosen per
   gap-length class by **self-validation on the bank**
   (:func:`calibrate_blend`): bank sequences are masked like the data, restored
@@ -21,14 +22,17 @@ Each missing frame of a gap of length ``L`` is restored as::
   pattern of its own gaps (the mask moved by a quarter and an eighth of its
   mean gap length, both ways), restored by both, and where one of them is
   better on those frames by a paired z-score above ``z_threshold`` it is
-  used. Without that evidence a clip keeps Akima's spline where it takes no
-  detail and the bank's choice where it does.
+  used (z 4 was chosen on validation banks carved from the training
+  splits, docs/experiments/safe_restoration.md: lower thresholds switch too
+  many clips on noise). Without that evidence a clip keeps Akima's spline
+  where it takes no detail and the bank's choice where it does.
 
 Every quantity is a ratio or a count of frames, so nothing depends on the
 coordinate system (pixels after ``PreNormalize2D``, metres after
 ``PreNormalize3D``). Per-clip self-validation of the retrieval detail itself
-was measured and not kept: the hidden frames of a clip are too few to rank
-the detail reliably (docs/experiments/safe_restoration.md).
+(its frames after each gap hidden, restored with and without the detail)
+was measured and not kept: on Penn Action it took more from the normal bank
+than it gave the class-disjoint one (docs/experiments/safe_restoration.md).
 """
 from typing import NamedTuple, Optional, Sequence, Tuple
 
@@ -44,6 +48,8 @@ GAP_BIN_EDGES = (1, 2, 4, 8, 16, 32, 64, 128)
 #: Probe masks: the clip's mask moved by these fractions of its mean gap
 #: length (:func:`probe_masks`).
 PROBE_SHIFTS = (-0.25, -0.125, 0.125, 0.25)
+#: Lower edges of the observed-fraction classes of ``BlendTable.fit_ref``.
+OBSERVED_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8)
 #: Masks of the bank self-validation (:func:`calibrate_blend`).
 CALIBRATION_STRATEGIES = ('random', 'in-between', 'burst', 'motion')
 
@@ -55,9 +61,11 @@ class BlendTable(NamedTuple):
         alpha (torch.Tensor): ``(G,)`` weight of Akima's spline over linear
             interpolation, with the detail, per gap-length class.
         beta (torch.Tensor): ``(G,)`` weight of the retrieval detail.
-        fit_ref (torch.Tensor): ``()`` the median fit
+        fit_ref (torch.Tensor): ``(R,)`` the median fit
             (:func:`~finetec_mmaction.core.retrieval.retrieval_detail`'s
-            ``return_fit``) of bank sequences against the rest of the bank.
+            ``return_fit``) of bank sequences against the rest of the bank,
+            per class of :data:`OBSERVED_EDGES` (a clip with fewer observed
+            frames is fitted more easily).
     """
     alpha: torch.Tensor
     beta: torch.Tensor
@@ -120,7 +128,7 @@ def probe_masks(valid: torch.Tensor,
     return torch.stack(hidden)
 
 
-def _frame_errors(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def frame_errors(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``(B, T)`` mean per-joint Euclidean error of ``(B, T, K, C)``."""
     return (pred - target).square().sum(-1).sqrt().mean(-1)
 
@@ -146,32 +154,48 @@ def interpolation_preference(
         least two hidden frames.
     """
     valid = valid.bool()
-    total = x.new_zeros(len(x))
-    square = x.new_zeros(len(x))
-    count = x.new_zeros(len(x))
+    diffs, hidden_all = [], []
     for hidden in probe_masks(valid, shifts):
         kept = valid & ~hidden
         probe = x * kept[..., None, None].to(x.dtype)
-        diff = (_frame_errors(linear_fill(probe, kept), x) -
-                _frame_errors(akima_fill(probe, kept), x)) * hidden
-        total = total + diff.sum(1)
-        square = square + diff.square().sum(1)
-        count = count + hidden.sum(1)
+        diffs.append(frame_errors(linear_fill(probe, kept), x) -
+                     frame_errors(akima_fill(probe, kept), x))
+        hidden_all.append(hidden)
+    return paired_z(torch.cat(diffs, 1), torch.cat(hidden_all, 1))
+
+
+def paired_z(diff: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """``(B,)`` z-score of the mean of ``diff`` ``(B, F)`` over the frames
+    ``hidden`` ``(B, F)`` (paired differences of two restorations' errors
+    on the same frames); 0 with fewer than two frames."""
+    diff = diff * hidden
+    count = hidden.sum(1).to(diff.dtype)
     n = count.clamp(min=1)
-    mean = total / n
-    spread = (square / n - mean.square()).clamp(min=0).sqrt()
+    mean = diff.sum(1) / n
+    spread = (diff.square().sum(1) / n - mean.square()).clamp(min=0).sqrt()
     z = mean * n.sqrt() / spread.clamp(min=1e-12)
     return torch.where(count >= 2, z, torch.zeros_like(z))
 
 
+def observed_bins(valid: torch.Tensor) -> torch.Tensor:
+    """``(B,)`` long: the class of :data:`OBSERVED_EDGES` of each clip's
+    fraction of observed frames (``valid`` ``(B, T)``)."""
+    edges = torch.as_tensor(OBSERVED_EDGES, device=valid.device)
+    fraction = valid.float().mean(1, keepdim=True)
+    return ((fraction >= edges).sum(-1) - 1).clamp(min=0)
+
+
 def retrieval_confidence(fit: torch.Tensor, fit_ref: torch.Tensor,
+                         valid: torch.Tensor,
                          novelty: Tuple[float, float] = (1.0, 2.0)
                          ) -> torch.Tensor:
     """``(B,)`` in ``[0, 1]``: 1 where a clip's fit is at most
-    ``novelty[0]`` times the bank's own (``fit_ref``), 0 from
-    ``novelty[1]`` times it, linear in between."""
+    ``novelty[0]`` times the bank's own at the same observed fraction
+    (``fit_ref`` ``(R,)``, ``valid`` ``(B, T)``), 0 from ``novelty[1]``
+    times it, linear in between."""
     low, high = novelty
-    ratio = fit / fit_ref.clamp(min=1e-12)
+    reference = fit_ref.to(fit.dtype)[observed_bins(valid)]
+    ratio = fit / reference.clamp(min=1e-12)
     return ((high - ratio) / (high - low)).clamp(0, 1)
 
 
@@ -182,7 +206,7 @@ def safe_blend(linear: torch.Tensor,
                detail: Optional[torch.Tensor] = None,
                fit: Optional[torch.Tensor] = None,
                table: Optional[BlendTable] = None,
-               z_threshold: float = 2.0,
+               z_threshold: float = 4.0,
                novelty: Tuple[float, float] = (1.0, 2.0)) -> torch.Tensor:
     """Combine the candidates as the module docstring says.
 
@@ -215,7 +239,7 @@ def safe_blend(linear: torch.Tensor,
         with_detail = torch.where(
             prefer_akima, ones,
             torch.where(prefer_linear, torch.zeros_like(z), with_detail))
-        gamma = retrieval_confidence(fit, table.fit_ref,
+        gamma = retrieval_confidence(fit, table.fit_ref, valid,
                                      novelty)[:, None, None, None]
         out_alpha = (1 - gamma) * alpha + gamma * with_detail
     out = linear + out_alpha * (akima - linear)
@@ -284,7 +308,7 @@ def calibrate_blend(sequences: torch.Tensor,
     num_bins = len(GAP_BIN_EDGES)
     totals = torch.zeros(num_bins, len(alpha_grid), dtype=torch.float64)
     counts = torch.zeros(num_bins, dtype=torch.long)
-    fits = []
+    fits, observed = [], []
     with torch.no_grad():
         for start in range(0, len(index), chunk):
             gt = sequences[torch.as_tensor(index[start:start + chunk])]
@@ -297,8 +321,9 @@ def calibrate_blend(sequences: torch.Tensor,
                 x, valid, bank, skip_nearest=1, method=method,
                 return_fit=True, **retrieval)
             fits.append(fit)
+            observed.append(observed_bins(valid))
             errors = torch.stack([
-                _frame_errors(linear + a * (akima - linear) + b * detail, gt)
+                frame_errors(linear + a * (akima - linear) + b * detail, gt)
                 for a, b in zip(alpha_grid, beta_grid)
             ], -1)  # (B, T, G)
             bins = gap_bins(valid)
@@ -320,5 +345,10 @@ def calibrate_blend(sequences: torch.Tensor,
         choice = torch.where(near_best & (beta_grid == least), total,
                              torch.full_like(total, float('inf'))).argmin()
         alpha[k], beta[k] = alpha_grid[choice], beta_grid[choice]
+    fits, observed = torch.cat(fits), torch.cat(observed)
+    fit_ref = torch.stack([
+        fits[observed == r].median() if (observed == r).any() else
+        fits.median() for r in range(len(OBSERVED_EDGES))
+    ])
     return BlendTable(alpha.to(sequences.device), beta.to(sequences.device),
-                      torch.cat(fits).median())
+                      fit_ref)

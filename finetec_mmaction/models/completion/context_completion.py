@@ -115,7 +115,7 @@ class ContextAwareCompletion(BaseModule):
             (:mod:`finetec_mmaction.core.self_validation`): where Akima's
             spline or the retrieval detail does not help a clip, by its own
             evidence and by self-validation on the bank, it keeps linear
-            interpolation. Keys: ``z_threshold`` (2.0), ``novelty``
+            interpolation. Keys: ``z_threshold`` (4.0), ``novelty``
             ((1.0, 2.0)), ``probe_shifts``, and for the bank's calibration
             ``num_samples`` (512), ``seed`` (0), ``grid``, ``tolerance``.
             Defaults to ``dict()`` (on, default settings); ``None`` gives the

@@ -16,7 +16,8 @@ from ...core.fill import FILLS, akima_fill, linear_fill
 from ...core.regions import FLIP_INDEX, get_flip_index
 from ...core.retrieval import (RetrievalBank, prepare_retrieval_bank,
                                retrieval_detail)
-from ...core.self_validation import (BlendTable, calibrate_blend,
+from ...core.self_validation import (PROBE_SHIFTS, BlendTable,
+                                     calibrate_blend,
                                      interpolation_preference, safe_blend)
 
 RETRIEVAL_KEYS = ('num_neighbours', 'time_shifts', 'weighting', 'gap_ramp',
@@ -165,15 +166,14 @@ class TrainingFreeRestoration:
             base = FILLS[self.base_fill](coords, valid)
             return base if detail is None else base + detail
         options = self.self_validation
-        linear = linear_fill(coords, valid)
-        akima = akima_fill(coords, valid) \
-            if self.base_fill == 'akima' else linear
-        shifts = options.get('probe_shifts')
-        preference = interpolation_preference(
-            coords, valid, *(() if shifts is None else (shifts, )))
+        shifts = tuple(options.get('probe_shifts', PROBE_SHIFTS))
+        blend = dict(z_threshold=options.get('z_threshold', 4.0),
+                     novelty=tuple(options.get('novelty', (1.0, 2.0))))
+        preference = interpolation_preference(coords, valid, shifts)
         table = None if detail is None else self.blend_table(
             sequences, coords.dtype)
-        return safe_blend(
-            linear, akima, valid, preference, detail, fit, table,
-            z_threshold=options.get('z_threshold', 2.0),
-            novelty=tuple(options.get('novelty', (1.0, 2.0))))
+        linear = linear_fill(coords, valid)
+        akima = akima_fill(coords, valid) if self.base_fill == 'akima' \
+            else linear
+        return safe_blend(linear, akima, valid, preference, detail, fit,
+                          table, **blend)
