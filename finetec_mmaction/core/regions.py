@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from .fill import frame_validity, gather_time, linear_fill
+from .fill import frame_validity, gather_time, linear_fill, neighbour_frames
 
 #: Five body regions per layout (SPEC §②), as lists of joint indices.
 REGIONS = {
@@ -216,7 +216,7 @@ def region_motion(seq, valid=None, regions: RegionSpec = 'coco'):
     N, T, V, _ = x.shape
     idx = torch.arange(T, device=x.device)
     # first observed frame strictly after t (T where none)
-    nxt_incl = torch.where(valid, idx, T).flip(1).cummin(1).values.flip(1)
+    nxt_incl = neighbour_frames(valid)[1]
     nxt = torch.cat([nxt_incl[:, 1:], nxt_incl.new_full((N, 1), T)], 1)
     pair = valid & (nxt < T)
     nxt_c = nxt.clamp(max=T - 1)
@@ -260,9 +260,14 @@ def split_dynamic_static(motion,
     if not 0 < num_dynamic < len(regions):
         raise ValueError(f'num_dynamic must lie in [1, {len(regions) - 1}] '
                          f'for {len(regions)} regions, got {num_dynamic}.')
-    order = torch.sort(motion, dim=-1, descending=True, stable=True).indices
-    dyn_region = torch.zeros_like(motion, dtype=torch.bool)
-    dyn_region.scatter_(-1, order[..., :num_dynamic], True)
+    # place of each region in a stable descending sort (ties: the earlier
+    # region first), by pairwise comparison: ONNX has no stable sort
+    num_regions = motion.shape[-1]
+    earlier = torch.ones(num_regions, num_regions, dtype=torch.bool,
+                         device=motion.device).tril(-1)  # [r, s]: s < r
+    other, this = motion[..., None, :], motion[..., :, None]
+    place = ((other > this) | ((other == this) & earlier)).sum(-1)
+    dyn_region = place < num_dynamic
     member = _membership(regions, num_joints, motion.device)  # (V, R)
     dynamic = (dyn_region.float() @ member.T) > 0
     static = ((~dyn_region).float() @ member.T) > 0
@@ -272,8 +277,75 @@ def split_dynamic_static(motion,
 # ----------------------------------------------------------------------------
 # Perturbations
 # ----------------------------------------------------------------------------
+class ReplayedDraws:
+    """The random draws of one seeded generator, made once and replayed.
+
+    Pass it as the ``generator`` of :func:`perturb_dynamic`,
+    :func:`perturb_static` or :func:`decompose_regions` to give every sample
+    of a batch the draws of ``torch.Generator().manual_seed(seed)``: the
+    numbers are drawn on first use, per sample (``group`` sequences, e.g.
+    the ``M`` persons), and then replayed, the same for each sample and each
+    call. Call :meth:`rewind` before each use. No Python loop over the
+    samples and no random op is left in the computation, so a model whose
+    test-time variants are seeded exports to ONNX with the same numbers.
+
+    Args:
+        seed (int): Seed of the generator.
+        group (int): Sequences per sample; a draw for ``N = B * group``
+            sequences is the draw for ``group`` sequences tiled ``B`` times.
+    """
+
+    def __init__(self, seed: int, group: int = 1) -> None:
+        self.seed = int(seed)
+        self.group = int(group)
+        self._draws: List[Tuple[str, Tuple[int, ...], torch.Tensor]] = []
+        self._next = 0
+        self._generator: Optional[torch.Generator] = None
+
+    def rewind(self) -> 'ReplayedDraws':
+        """Replay from the first draw."""
+        self._next = 0
+        return self
+
+    def draw(self, kind: str, shape: Sequence[int]) -> torch.Tensor:
+        """The next draw, ``'rand'`` or ``'randn'``, of ``shape`` (its first
+        dim a multiple of ``group``)."""
+        shape = tuple(int(d) for d in shape)
+        if shape[0] % self.group:
+            raise ValueError(f'A draw for {shape[0]} sequences is not made '
+                             f'of samples of {self.group}.')
+        size = (self.group, ) + shape[1:]
+        if self._next == len(self._draws):
+            if self._generator is None:
+                self._generator = torch.Generator().manual_seed(self.seed)
+            sample = torch.rand if kind == 'rand' else torch.randn
+            self._draws.append(
+                (kind, size, sample(size, generator=self._generator)))
+        recorded_kind, recorded_size, value = self._draws[self._next]
+        if (recorded_kind, recorded_size) != (kind, size):
+            raise RuntimeError(
+                f'Draw {self._next} asks for {kind}{size}, but {recorded_kind}'
+                f'{recorded_size} was recorded: call rewind() before each '
+                'use and keep one ReplayedDraws per input shape.')
+        self._next += 1
+        return value.repeat((shape[0] // self.group, ) +
+                            (1, ) * (value.dim() - 1))
+
+
+RandomSource = Union[torch.Generator, ReplayedDraws, None]
+
+
+def _draw(kind: str, shape: Sequence[int], generator: RandomSource, device):
+    """``torch.rand`` / ``torch.randn`` of ``shape`` from ``generator``
+    (drawn on the CPU, as the seeded draws are), moved to ``device``."""
+    if isinstance(generator, ReplayedDraws):
+        return generator.draw(kind, shape).to(device)
+    sample = torch.rand if kind == 'rand' else torch.randn
+    return sample(tuple(shape), generator=generator).to(device)
+
+
 def _uniform(n, low, high, generator, device):
-    return low + (high - low) * torch.rand(n, generator=generator).to(device)
+    return low + (high - low) * _draw('rand', (n, ), generator, device)
 
 
 def _prepare_perturbation(seq, joints, valid, num_coords):
@@ -314,7 +386,7 @@ def perturb_dynamic(seq,
                     crop_ratio: Tuple[float, float] = (0.5, 1.0),
                     drop_prob: float = 0.3,
                     jitter_std: float = 0.01,
-                    generator: Optional[torch.Generator] = None):
+                    generator: RandomSource = None):
     """``S_dyna``: strong spatio-temporal perturbation of dynamic joints only.
 
     Per sequence: (1) temporal crop of a random window of
@@ -332,7 +404,8 @@ def perturb_dynamic(seq,
         num_coords (int, optional): Coordinate channels (jittered); the rest
             (score) only follows the temporal warp. Default: all.
         crop_ratio, drop_prob, jitter_std: Perturbation strengths.
-        generator (torch.Generator, optional): Source of randomness.
+        generator (torch.Generator | ReplayedDraws, optional): Source of
+            randomness.
 
     Returns:
         Same type and shape as ``seq``.
@@ -349,7 +422,7 @@ def perturb_dynamic(seq,
         # [start, start + length] at t / (T - 1) of its span
         ratio = _uniform(N, crop_ratio[0], crop_ratio[1], generator, dev)
         length = ratio.clamp(0, 1) * (T - 1)
-        start = torch.rand(N, generator=generator).to(dev) * (T - 1 - length)
+        start = _draw('rand', (N, ), generator, dev) * (T - 1 - length)
         tau = start[:, None] + torch.linspace(
             0, 1, T, device=dev)[None] * length[:, None]
         i0 = tau.floor().long().clamp(0, T - 1)
@@ -357,13 +430,13 @@ def perturb_dynamic(seq,
         w = (tau - i0.to(tau.dtype)).clamp(0, 1).to(x.dtype)[..., None, None]
         out = gather_time(out, i0) * (1 - w) + gather_time(out, i1) * w
         # (2) random frame drop, re-filled by interpolation
-        keep = torch.rand(N, T, generator=generator).to(dev) >= drop_prob
+        keep = _draw('rand', (N, T), generator, dev) >= drop_prob
         keep[:, 0] = True
         keep[:, -1] = True
         out = linear_fill(out, keep)
     # (3) jitter of the coordinates
     if jitter_std > 0:
-        noise = torch.randn(N, T, V, nc, generator=generator).to(dev)
+        noise = _draw('randn', (N, T, V, nc), generator, dev)
         noise = torch.cat(
             [noise.to(x.dtype) * jitter_std,
              x.new_zeros(N, T, V, C - nc)], -1)
@@ -382,7 +455,7 @@ def perturb_static(seq,
                    max_rotation: float = 10.0,
                    scale_range: Tuple[float, float] = (0.9, 1.1),
                    flip_index: Optional[Sequence[int]] = None,
-                   generator: Optional[torch.Generator] = None):
+                   generator: RandomSource = None):
     """``S_stat``: weak spatial perturbation of static joints only.
 
     Per sequence: with ``mirror_prob`` mirror about the body centre line
@@ -401,7 +474,8 @@ def perturb_static(seq,
         num_coords (int, optional): Coordinate channels; default: all.
         mirror_prob, max_rotation, scale_range: Perturbation strengths.
         flip_index (Sequence[int], optional): Left/right partner per joint.
-        generator (torch.Generator, optional): Source of randomness.
+        generator (torch.Generator | ReplayedDraws, optional): Source of
+            randomness.
 
     Returns:
         Same type and shape as ``seq``.
@@ -426,7 +500,7 @@ def perturb_static(seq,
             x, 2, src_idx[:, None, :, None].expand(N, T, V, C))
     mirrored = torch.cat(
         [2 * centre[..., :1] - src[..., :1], src[..., 1:]], -1)
-    do_mirror = torch.rand(N, generator=generator).to(dev) < mirror_prob
+    do_mirror = _draw('rand', (N, ), generator, dev) < mirror_prob
     y = torch.where(do_mirror[:, None, None, None], mirrored, x)
     # rotation and scale about the body centre
     rel = y[..., :nc] - centre
@@ -454,7 +528,7 @@ def decompose_regions(seq,
                       num_coords: Optional[int] = None,
                       flip_index: Union[str, Sequence[int], None] = 'auto',
                       perturb: bool = True,
-                      generator: Optional[torch.Generator] = None,
+                      generator: RandomSource = None,
                       **perturb_cfg) -> Dict:
     """Region motion, dynamic/static split and the two perturbed variants.
 
@@ -466,7 +540,8 @@ def decompose_regions(seq,
         num_coords (int, optional): See :func:`resolve_num_coords`.
         flip_index: ``'auto'`` (the layout's table), ``None`` or a list.
         perturb (bool): ``False`` returns unperturbed copies (test mode).
-        generator (torch.Generator, optional): Source of randomness.
+        generator (torch.Generator | ReplayedDraws, optional): Source of
+            randomness.
         **perturb_cfg: Overrides of :data:`DEFAULT_PERTURB_CFG`.
 
     Returns:
