@@ -1,5 +1,6 @@
 """Pieces shared by the data pipeline and the models (no registries here):
-masking strategies, fills, region tables and kinematics."""
+masking strategies, fills, region tables, kinematics and the tracking of
+people across frames."""
 from .fill import (akima_fill, fill_missing_frames, frame_validity,
                    gap_distances, gather_time, linear_fill, nearest_fill)
 from .kinematics import (finite_difference_acceleration,
@@ -9,10 +10,12 @@ from .masking import (PAPER_STRATEGIES, SEVERITY_LEVELS, STRATEGIES,
                       num_missing_frames, resolve_ratio, sample_valid_mask,
                       stable_seed)
 from .regions import (COORD_DIMS, DEFAULT_PERTURB_CFG, FLIP_INDEX, NUM_JOINTS,
-                      REGION_NAMES, REGIONS, decompose_regions,
+                      REGION_NAMES, REGIONS, ReplayedDraws, decompose_regions,
                       get_flip_index, get_regions,
                       perturb_dynamic, perturb_static, region_motion,
                       resolve_num_coords, split_dynamic_static)
+from .tracking import (box_iou, boxes_from_keypoints, pose_similarity,
+                       track_people)
 
 __all__ = [
     'fill_missing_frames', 'frame_validity', 'gap_distances', 'gather_time',
@@ -24,5 +27,6 @@ __all__ = [
     'DEFAULT_PERTURB_CFG', 'FLIP_INDEX', 'NUM_JOINTS', 'REGION_NAMES',
     'REGIONS', 'decompose_regions', 'get_flip_index', 'get_regions',
     'perturb_dynamic', 'perturb_static', 'region_motion',
-    'resolve_num_coords', 'split_dynamic_static'
+    'resolve_num_coords', 'split_dynamic_static', 'ReplayedDraws', 'box_iou',
+    'boxes_from_keypoints', 'pose_similarity', 'track_people'
 ]
