@@ -44,7 +44,7 @@ from .restoration import (fit_affine, observed_points, restore_in_windows,
                           undo_affine)
 
 __all__ = ['init_recognizer', 'inference_skeleton', 'init_restorer',
-           'restore_skeleton', 'inference_pipeline', 'test_pipeline_cfg',
+           'restore_skeleton', 'inference_pipeline', 'config_test_pipeline',
            'InputLayout']
 
 PoseInput = Union[Sequence[Dict], PoseSequence]
@@ -75,7 +75,7 @@ def _type_name(transform) -> str:
     return type(transform).__name__
 
 
-def test_pipeline_cfg(cfg: Config) -> List[Dict]:
+def config_test_pipeline(cfg: Config) -> List[Dict]:
     """The test pipeline ``tools/test.py`` runs: that of
     ``test_dataloader.dataset`` (unwrapping dataset wrappers), else
     ``cfg.test_pipeline``."""
@@ -262,7 +262,7 @@ def _transforms(cfg: Config, test_pipeline) -> List:
     """The transforms (configs or objects) of the pipeline to run: the
     given one, else the config's for real missing frames."""
     if test_pipeline is None:
-        test_pipeline = inference_pipeline(test_pipeline_cfg(cfg))
+        test_pipeline = inference_pipeline(config_test_pipeline(cfg))
     return list(test_pipeline.transforms) if isinstance(
         test_pipeline, Compose) else list(test_pipeline)
 

@@ -6,9 +6,9 @@ does) swaps people whenever the order changes. :func:`track_people` links
 detections frame to frame instead and keeps the most persistent people.
 
 Matching: each track predicts its box and keypoints in the next frame from
-its last two observations (constant velocity), and a detection's similarity
-to a track is the mean of the box IoU and an OKS-like pose similarity with
-those predictions; tracks and detections are paired by the Hungarian
+its last two observations (constant velocity; or it stopped where it was
+last seen), and a detection's similarity to a track is the mean of the box
+IoU and an OKS-like pose similarity with the better of those predictions; tracks and detections are paired by the Hungarian
 algorithm (``scipy.optimize.linear_sum_assignment``) over pairs above
 ``min_similarity``. The prediction is what keeps two people who cross on
 their own tracks: at the crossing their boxes overlap, but each track still
@@ -66,17 +66,36 @@ class _Track:
     poses: List[np.ndarray] = field(default_factory=list)
     score: float = 0.0
 
-    def predict(self, frame: int, horizon: int = 3):
-        """Box and pose expected at ``frame`` (constant velocity, carried
-        on for at most ``horizon`` frames: people do not keep going straight
-        for long)."""
+    def predict(self, frame: int):
+        """Box and pose expected at ``frame``: where the track went on at
+        its last velocity, and where it was last seen (it may have
+        stopped)."""
         box, pose = self.boxes[-1], self.poses[-1]
-        if len(self.frames) > 1:
-            step = min(frame - self.frames[-1], horizon) / (
-                self.frames[-1] - self.frames[-2])
-            box = box + (box - self.boxes[-2]) * step
-            pose = pose + (pose - self.poses[-2]) * step
-        return box, pose
+        if len(self.frames) < 2:
+            return [(box, pose)]
+        step = (frame - self.frames[-1]) / (self.frames[-1] -
+                                           self.frames[-2])
+        moved = (box + (box - self.boxes[-2]) * step,
+                 pose + (pose - self.poses[-2]) * step)
+        return [moved, (box, pose)]
+
+
+def _similarity(tracks: List['_Track'], frame: int, box: np.ndarray,
+                pose: np.ndarray) -> np.ndarray:
+    """``(tracks, detections)``: the mean of box IoU and pose similarity to
+    the better of each track's predictions."""
+    best = np.zeros((len(tracks), len(box)))
+    for k in range(2):
+        rows = [tr.predict(frame) for tr in tracks]
+        rows = [r[min(k, len(r) - 1)] for r in rows]
+        pred_box = np.stack([r[0] for r in rows])
+        pred_pose = np.stack([r[1] for r in rows])
+        size = np.hypot(pred_box[:, 2] - pred_box[:, 0],
+                        pred_box[:, 3] - pred_box[:, 1])
+        sim = 0.5 * box_iou(pred_box, box) + \
+            0.5 * pose_similarity(pred_pose, pose[..., :2], size)
+        best = np.maximum(best, sim)
+    return best
 
 
 def track_people(keypoints: Sequence[np.ndarray],
@@ -129,13 +148,7 @@ def track_people(keypoints: Sequence[np.ndarray],
         active = [tr for tr in active if t - tr.frames[-1] <= max_gap]
         matched = set()
         if active and len(kp):
-            predicted = [tr.predict(t) for tr in active]
-            pred_box = np.stack([p[0] for p in predicted])
-            pred_pose = np.stack([p[1] for p in predicted])
-            size = np.hypot(pred_box[:, 2] - pred_box[:, 0],
-                            pred_box[:, 3] - pred_box[:, 1])
-            sim = 0.5 * box_iou(pred_box, box) + \
-                0.5 * pose_similarity(pred_pose[..., :2], kp[..., :2], size)
+            sim = _similarity(active, t, box, kp)
             rows, cols = linear_sum_assignment(-sim)
             for r, c in zip(rows, cols):
                 if sim[r, c] >= min_similarity:
