@@ -280,3 +280,33 @@ def test_errors(checkpoints, synthetic_file, tmp_path):
         inference_skeleton(model, wide, IMG_SHAPE)
     with pytest.raises(FileNotFoundError):
         init_recognizer(FINETEC, str(tmp_path / 'none.pth'), 'cpu')
+
+
+def test_restore_in_windows_covers_long_inputs():
+    """A sequence longer than clip_len: every frame comes from a window that
+    holds its observed neighbours, so a linear base fill gives the linear
+    interpolation of the whole sequence; a person frame that no window
+    showing that person holds is not restored."""
+    from mmaction.registry import MODELS
+
+    from finetec_mmaction.apis.restoration import (restore_in_windows,
+                                                   window_starts)
+    init_default_scope('mmaction')
+    gen = torch.Generator().manual_seed(0)
+    completion = MODELS.build(dict(
+        type='ContextAwareCompletion', num_joints=5, num_channels=2,
+        clip_len=16, base_fill='linear',
+        bank=torch.randn(4, 16, 5, 2, generator=gen).numpy())).eval()
+    assert window_starts(50, 16).tolist() == [0, 8, 16, 24, 32, 34]
+    x = torch.randn(2, 50, 5, 2, generator=gen).cumsum(1)
+    valid = torch.ones(2, 50, dtype=torch.bool)
+    valid[0, [1, 2, 3, 9, 17, 18, 30, 31, 32, 47, 48]] = False  # gaps <= 3
+    valid[1, 10:] = False  # the second person leaves after frame 9
+    x = x * valid[..., None, None]
+    restored, holds = restore_in_windows(completion, x, valid)
+    torch.testing.assert_close(restored[0], linear_fill(x[:1], valid[:1])[0])
+    assert holds[0].all()
+    # windows 0 and 8 see the second person: frames up to 23 are restored
+    assert holds[1].nonzero()[:, 0].tolist() == list(range(24))
+    short, held = restore_in_windows(completion, x[:, :10], valid[:, :10])
+    assert short.shape == (2, 10, 5, 2) and held.all()

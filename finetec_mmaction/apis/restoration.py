@@ -54,36 +54,33 @@ def restore_in_windows(completion: torch.nn.Module, x: torch.Tensor,
     """
     num_person, num_frames = valid.shape
     clip_len = int(completion.clip_len)
-    starts = window_starts(num_frames, clip_len)
+    device = x.device
+    valid = valid.to(device=device, dtype=torch.bool)
+    starts = torch.as_tensor(window_starts(num_frames, clip_len),
+                             device=device)
     length = max(num_frames, clip_len)
     # pad a short sequence with missing frames (a suffix gap)
     pad = length - num_frames
     x_pad = torch.cat([x, x.new_zeros((num_person, pad) + x.shape[2:])], 1)
     v_pad = torch.cat([valid, valid.new_zeros(num_person, pad)], 1)
-    index = torch.as_tensor(starts)[:, None] + torch.arange(clip_len)
+    index = starts[:, None] + torch.arange(clip_len, device=device)
     clips = x_pad[:, index].transpose(0, 1)  # (W, M, L, V, C)
     clip_valid = v_pad[:, index].transpose(0, 1)  # (W, M, L)
     with torch.no_grad():
         out = completion(clips, clip_valid)
-    # per window and person: does it see the person at all?
-    seen = clip_valid.any(-1)  # (W, M)
-    frame = torch.arange(length)
-    inside = (frame >= torch.as_tensor(starts)[:, None]) & \
-        (frame < torch.as_tensor(starts)[:, None] + clip_len)  # (W, T)
-    margin = torch.minimum(frame - torch.as_tensor(starts)[:, None],
-                           torch.as_tensor(starts)[:, None] + clip_len - 1 -
-                           frame)
-    score = torch.where(inside[:, None] & seen[..., None],
-                        margin[:, None].expand(-1, num_person, -1),
-                        torch.full_like(margin[:, None], -1).expand(
-                            -1, num_person, -1))  # (W, M, T)
+    # rank the windows of each person frame: -1 where the window does not
+    # hold the frame or does not see the person at all, else the frame's
+    # distance to the window's nearer end
+    frame = torch.arange(length, device=device)
+    offset = frame - starts[:, None]  # (W, T): clip position of frame t
+    margin = torch.minimum(offset, clip_len - 1 - offset)
+    usable = (margin >= 0)[:, None] & clip_valid.any(-1)[..., None]
+    score = torch.where(usable, margin[:, None], -1)  # (W, M, T)
     best = score.argmax(0)  # (M, T)
-    covered = score.max(0).values >= 0
-    # frame t of window w is clip position t - start_w
-    pos = (frame[None] - torch.as_tensor(starts)[best]).clamp(0, clip_len - 1)
-    person = torch.arange(num_person)[:, None].expand_as(best)
+    covered = score.max(0).values[:, :num_frames] >= 0
+    pos = offset[best, frame].clamp(0, clip_len - 1)
+    person = torch.arange(num_person, device=device)[:, None].expand_as(best)
     restored = out[best, person, pos][:, :num_frames]
-    covered = covered[:, :num_frames]
     restored = torch.where(valid[..., None, None], x, restored)
     return restored, covered | valid
 
