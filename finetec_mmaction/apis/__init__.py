@@ -1,5 +1,7 @@
-"""Programmatic entry points behind the analysis tools (not imported by
-``import finetec_mmaction``; import them explicitly)."""
+"""Programmatic entry points: inference on one's own pose data
+(``init_recognizer``, ``inference_skeleton``, ``init_restorer``,
+``restore_skeleton``, as in ``mmaction.apis``) and the analysis tools (not
+imported by ``import finetec_mmaction``; import them explicitly)."""
 from .completion_eval import (METHOD_LABELS, METHODS, EvalSpec,
                               atomic_write_text, build_eval_dataset,
                               check_classifier_config, classify,
@@ -13,6 +15,8 @@ from .completion_eval import (METHOD_LABELS, METHODS, EvalSpec,
                               set_corruption, subset_evenly, write_results)
 from .corruption_sweep import (SweepModel, format_sweep, plot_sweep,
                                run_sweep, sweep_pipeline, write_sweep)
+from .inference import (inference_skeleton, init_recognizer, init_restorer,
+                        restore_skeleton)
 from .speed import (format_speed, module_breakdown, run_speed_benchmark,
                     synthetic_batch)
 
@@ -26,5 +30,6 @@ __all__ = [
     'select_frames', 'set_corruption', 'subset_evenly', 'write_results',
     'SweepModel', 'format_sweep', 'plot_sweep', 'run_sweep', 'sweep_pipeline',
     'write_sweep', 'format_speed', 'module_breakdown', 'run_speed_benchmark',
-    'synthetic_batch'
+    'synthetic_batch', 'inference_skeleton', 'init_recognizer',
+    'init_restorer', 'restore_skeleton'
 ]
