@@ -35,7 +35,6 @@ def tiny_checkpoint(config: str, path: str, synthetic_file: str,
     cfg.update(model)
     torch.manual_seed(seed)
     net = MODELS.build(cfg)
-    net.init_weights()
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in net.named_parameters():

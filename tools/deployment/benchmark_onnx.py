@@ -57,12 +57,13 @@ def main(argv=None):
         inputs = list(dataset_inputs(model.cfg, total, shape[0]))
     else:
         inputs = [example_input(shape, seed=i) for i in range(total)]
-    result = benchmark_latency(model, session, inputs)
+    result = benchmark_latency(model, session, inputs)  # s/clip
     result.update(config=args.config, onnx=args.onnx, threads=args.threads,
                   input_shape=list(shape), num_clips=len(inputs) - 2,
                   cpu=platform.processor() or platform.machine(),
-                  torch=torch.__version__,
-                  onnxruntime=__import__('onnxruntime').__version__)
+                  versions=dict(
+                      torch=torch.__version__,
+                      onnxruntime=__import__('onnxruntime').__version__))
     print(f'{type(model).__name__}, inputs {shape}, {args.threads} CPU '
           f'thread(s), median of {len(inputs) - 2} clips: PyTorch '
           f'{result["pytorch"] * 1e3:.1f} ms/clip, onnxruntime '

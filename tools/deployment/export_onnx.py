@@ -29,6 +29,10 @@ def parse_args(argv=None):
                         help='N, fixed in the graph (default 1)')
     parser.add_argument('--opset', type=int, default=18)
     parser.add_argument(
+        '--no-optimize', action='store_true',
+        help='skip the exporter\'s graph optimisation (faster export; '
+        'onnxruntime still optimises the graph when it loads it)')
+    parser.add_argument(
         '--verify', type=int, default=0, metavar='N',
         help='compare onnxruntime with PyTorch on N clips of the config\'s '
         'test set (its test pipeline, corruption included); 0: on one '
@@ -61,7 +65,8 @@ def main(argv=None):
                         args.num_person, args.batch_size)
     print(f'exporting {type(model).__name__} for inputs {shape} ...',
           flush=True)
-    export_onnx(model, args.out, shape, args.opset)
+    export_onnx(model, args.out, shape, args.opset,
+                optimize=not args.no_optimize)
     print(f'wrote {args.out}')
     session = onnx_session(args.out)
     if args.verify:
