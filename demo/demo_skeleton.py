@@ -25,7 +25,7 @@ from mmengine.config import DictAction
 from finetec_mmaction.apis.inference import (InputLayout, inference_skeleton,
                                              init_recognizer, init_restorer,
                                              restore_skeleton,
-                                             test_pipeline_cfg)
+                                             config_test_pipeline)
 from finetec_mmaction.datasets.label_maps import label_names
 from finetec_mmaction.datasets.readers import DEFAULT_KPT_THR, read_poses
 from finetec_mmaction.utils.io import atomic_write
@@ -189,7 +189,7 @@ def main(argv=None):
         model = init_recognizer(args.config, args.checkpoint, args.device,
                                 args.cfg_options)
         cfg = model.cfg
-    layout = InputLayout(test_pipeline_cfg(cfg), None)
+    layout = InputLayout(config_test_pipeline(cfg), None)
     seq = read_poses(args.input, args.num_person or layout.num_person,
                      args.kpt_thr, layout.coord_dims, args.frame_dir,
                      args.img_shape)
@@ -235,4 +235,11 @@ def _graph_layout(cfg):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from finetec_mmaction.datasets.readers import PoseFileError
+    from finetec_mmaction.utils import CheckpointMismatchError
+    try:
+        sys.exit(main())
+    except (PoseFileError, CheckpointMismatchError, FileNotFoundError,
+            ValueError) as err:
+        # the input, the checkpoint or an option is wrong: say so, briefly
+        sys.exit(f'error: {err}')
