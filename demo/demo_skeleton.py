@@ -22,10 +22,11 @@ import numpy as np
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
 from mmengine.config import DictAction
 
-from finetec_mmaction.apis.inference import (InputLayout, inference_skeleton,
+from finetec_mmaction.apis.inference import (InputLayout,
+                                             config_test_pipeline,
+                                             inference_skeleton,
                                              init_recognizer, init_restorer,
-                                             restore_skeleton,
-                                             config_test_pipeline)
+                                             load_config, restore_skeleton)
 from finetec_mmaction.datasets.label_maps import label_names
 from finetec_mmaction.datasets.readers import DEFAULT_KPT_THR, read_poses
 from finetec_mmaction.utils.io import atomic_write
@@ -181,22 +182,18 @@ def main(argv=None):
             raise SystemExit('error: --device cuda, but CUDA is not '
                              'available here; use --device cpu.')
 
-    if args.restore_only:
-        model = init_restorer(args.config, args.checkpoint, args.bank,
-                              args.device, args.cfg_options)
-        cfg = model.cfg
-    else:
-        model = init_recognizer(args.config, args.checkpoint, args.device,
-                                args.cfg_options)
-        cfg = model.cfg
+    # read the input before loading the model: a bad file fails fast
+    cfg = load_config(args.config, args.cfg_options)
     layout = InputLayout(config_test_pipeline(cfg), None)
     seq = read_poses(args.input, args.num_person or layout.num_person,
                      args.kpt_thr, layout.coord_dims, args.frame_dir,
                      args.img_shape)
     if args.restore_only:
+        model = init_restorer(cfg, args.checkpoint, args.bank, args.device)
         result = restore_skeleton(model, seq)
         names = None
     else:
+        model = init_recognizer(cfg, args.checkpoint, args.device)
         result = inference_skeleton(model, seq)
         names = label_names(
             int(result.pred_score.numel()), args.label_map,

@@ -83,11 +83,12 @@ def test_demo_equals_test_tool_and_writes_outputs(video, tmp_path):
 
 def test_restore_only(video, synthetic_file, tmp_path):
     # ① of a FineTec checkpoint, no classifier
-    run([DEMO, video['json'], '--restore-only', '--config', FINETEC,
-         '--checkpoint', video['checkpoint'], '--img-shape', '720', '1280',
-         '--kpt-thr', '0', '--out-restored', str(tmp_path / 'r.npz'),
-         '--out-json', str(tmp_path / 'r.json'), '--vis',
-         str(tmp_path / 'r.png')], cwd=str(tmp_path))
+    load_demo().main([
+        video['json'], '--restore-only', '--config', FINETEC,
+        '--checkpoint', video['checkpoint'], '--img-shape', '720', '1280',
+        '--kpt-thr', '0', '--out-restored', str(tmp_path / 'r.npz'),
+        '--out-json', str(tmp_path / 'r.json'), '--vis',
+        str(tmp_path / 'r.png')])
     info = json.loads((tmp_path / 'r.json').read_text())
     assert 'scores' not in info and info['num_restored'] > 0
     with np.load(tmp_path / 'r.npz') as data:
@@ -149,9 +150,11 @@ def test_errors(video, tmp_path, monkeypatch):
 
 
 def test_cli_errors_are_brief(video, tmp_path):
-    log = run([DEMO, video['json'], '--config', FINETEC, '--checkpoint',
+    bad = tmp_path / 'bad.json'
+    bad.write_text('[{"frame_id": 0, "instances": [')
+    log = run([DEMO, str(bad), '--config', FINETEC, '--checkpoint',
                video['checkpoint']], cwd=str(tmp_path), expect_ok=False)
-    assert 'error:' in log and 'image shape is unknown' in log
+    assert f'error: {bad}: not valid JSON' in log
     assert 'Traceback' not in log
 
 

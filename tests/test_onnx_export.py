@@ -3,20 +3,17 @@ of a stock ST-GCN++, checked with onnxruntime; and the pieces restructured
 for it, against the implementations they replaced."""
 import copy
 import json
-import os.path as osp
 
 import numpy as np
 import pytest
 import torch
 
-from e2e_utils import REPO, run
+from e2e_utils import load_tool
 from finetec_mmaction.core.fill import akima_fill, neighbour_frames
 from finetec_mmaction.core.regions import (ReplayedDraws, decompose_regions,
                                            split_dynamic_static)
 from inference_utils import FINETEC, STGCNPP, tiny_checkpoint
 
-EXPORT = osp.join(REPO, 'tools', 'deployment', 'export_onnx.py')
-BENCHMARK = osp.join(REPO, 'tools', 'deployment', 'benchmark_onnx.py')
 
 
 # ------------------------------------ exportable pieces, same results
@@ -156,22 +153,24 @@ def test_finetec_onnx_equals_pytorch(exported, synthetic_file):
 
 
 def test_export_tool_on_stock_stgcnpp_and_benchmark(synthetic_file,
-                                                     tmp_path):
+                                                     tmp_path, capsys):
     pytest.importorskip('onnxruntime')
     ckpt = tiny_checkpoint(STGCNPP, str(tmp_path / 'stgcnpp.pth'),
                            synthetic_file)
     options = ['--cfg-options', 'model.cls_head.num_classes=4',
                f'test_dataloader.dataset.ann_file={synthetic_file}']
-    log = run([EXPORT, STGCNPP, ckpt, '--out', str(tmp_path / 's.onnx'),
-               '--verify', '3', '--out-json', str(tmp_path / 'c.json')] +
-              options, cwd=str(tmp_path))
+    load_tool('deployment', 'export_onnx.py').main(
+        [STGCNPP, ckpt, '--out', str(tmp_path / 's.onnx'), '--verify', '3',
+         '--out-json', str(tmp_path / 'c.json')] + options)
+    log = capsys.readouterr().out
     assert 'exporting RecognizerGCN for inputs (1, 1, 1, 48, 17, 3)' in log
     check = json.loads((tmp_path / 'c.json').read_text())
     assert check['num_clips'] == 3 and check['max_abs_diff'] < 1e-5
     assert check['top1_agree'] == 1
-    log = run([BENCHMARK, STGCNPP, ckpt, str(tmp_path / 's.onnx'),
-               '--num-clips', '3', '--out-json', str(tmp_path / 'b.json')] +
-              options, cwd=str(tmp_path))
+    load_tool('deployment', 'benchmark_onnx.py').main(
+        [STGCNPP, ckpt, str(tmp_path / 's.onnx'), '--num-clips', '3',
+         '--out-json', str(tmp_path / 'b.json')] + options)
+    log = capsys.readouterr().out
     assert 'onnxruntime' in log and 'ms/clip' in log
     bench = json.loads((tmp_path / 'b.json').read_text())
     assert bench['pytorch'] > 0 and bench['onnxruntime'] > 0

@@ -8,7 +8,7 @@ or a strip of frames (``.png``). Files are written atomically.
 import os
 import os.path as osp
 import tempfile
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 

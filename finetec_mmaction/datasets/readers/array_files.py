@@ -6,7 +6,6 @@ or its mean keypoint score is below ``kpt_thr``
 (:func:`~finetec_mmaction.datasets.readers.observed_frames`).
 """
 import os.path as osp
-from typing import Optional
 
 import numpy as np
 
