@@ -141,6 +141,9 @@ def export_onnx(model: nn.Module,
                 input_names=['inputs'], output_names=['scores'],
                 optimize=optimize, verbose=False)
         program.save(tmp)
+        umask = os.umask(0)  # mkstemp made it 0600: the usual mode instead
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out_file)
     finally:
         if osp.exists(tmp):
