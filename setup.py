@@ -50,6 +50,10 @@ setup(
     ],
     extras_require={
         'tests': ['pytest', 'pytest-xdist', 'hypothesis'],
+        # ONNX export (tools/deployment/): torch's exporter needs onnxscript
+        'deploy': ['onnx>=1.23', 'onnxruntime>=1.30', 'onnxscript>=0.7'],
     },
+    # class names shipped with the package (demo/demo_skeleton.py)
+    package_data={'finetec_mmaction': ['datasets/label_maps/*.txt']},
     zip_safe=False,
 )

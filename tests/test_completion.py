@@ -370,7 +370,10 @@ def test_gap_distance_and_envelope():
     d_prev, d_next = gap_distances(valid)
     assert d_prev.tolist() == [[1, 0, 1, 2, 3, 0, 1], [7] * 7]
     assert d_next.tolist() == [[1, 0, 3, 2, 1, 0, 1], [7] * 7]
-    # with the envelope, frames next to observed ones move least
+    # with the envelope, frames next to observed ones move least (seeded:
+    # the model's initial weights follow torch's RNG, and about 1 in 30
+    # draws breaks this ordering)
+    torch.manual_seed(0)
     model = perturb(make_model()).eval()
     gt = smooth(1, 24, 17, 3)
     valid = torch.ones(1, 24, dtype=torch.bool)

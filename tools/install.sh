@@ -13,7 +13,8 @@ PY="$VENV/bin/python"
 if [ "$TORCH_SPEC" != skip ]; then
     "$PY" -m pip install -q "$TORCH_SPEC"
 fi
-"$PY" -m pip install -q -e '.[tests]'
+# tests: the test tools; deploy: ONNX export, whose tests CI runs too
+"$PY" -m pip install -q -e '.[tests,deploy]'
 "$PY" -c "import finetec_mmaction, mmaction, mmengine, torch; \
 print('finetec_mmaction', finetec_mmaction.__version__, '| mmaction2', mmaction.__version__, \
 '| mmengine', mmengine.__version__, '| torch', torch.__version__)"

@@ -1,5 +1,7 @@
-"""Programmatic entry points behind the analysis tools (not imported by
-``import finetec_mmaction``; import them explicitly).
+"""Programmatic entry points: inference on one's own pose data
+(``init_recognizer``, ``inference_skeleton``, ``init_restorer``,
+``restore_skeleton``, as in ``mmaction.apis``) and the analysis tools (not
+imported by ``import finetec_mmaction``; import them explicitly).
 
 The implementations live where their folder says what they do:
 evaluation loops in :mod:`finetec_mmaction.evaluation` (``restoration``,
@@ -27,6 +29,8 @@ from ..evaluation.speed import (format_speed, module_breakdown,
 from ..models.loading import load_completion, load_recognizer
 from ..utils.io import atomic_write_text
 from ..visualization import draw_completion_strip, plot_sweep, select_frames
+from .inference import (inference_skeleton, init_recognizer, init_restorer,
+                        restore_skeleton)
 
 __all__ = [
     'METHODS', 'METHOD_LABELS', 'EvalSpec', 'atomic_write_text',
@@ -38,5 +42,6 @@ __all__ = [
     'select_frames', 'set_corruption', 'subset_evenly', 'write_results',
     'SweepModel', 'format_sweep', 'plot_sweep', 'run_sweep', 'sweep_pipeline',
     'write_sweep', 'format_speed', 'module_breakdown', 'run_speed_benchmark',
-    'synthetic_batch'
+    'synthetic_batch', 'inference_skeleton', 'init_recognizer',
+    'init_restorer', 'restore_skeleton'
 ]

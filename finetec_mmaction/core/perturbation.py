@@ -13,6 +13,7 @@ import torch
 
 from .arrays import to_caller, to_torch
 from .fill import gather_time, linear_fill
+from .random_draws import RandomSource, draw
 from .regions import (RegionSpec, flatten_batch, get_flip_index, get_regions,
                       region_motion, resolve_num_coords, split_dynamic_static)
 
@@ -31,7 +32,7 @@ DEFAULT_PERTURB_CFG = dict(
 
 
 def _uniform(n, low, high, generator, device):
-    return low + (high - low) * torch.rand(n, generator=generator).to(device)
+    return low + (high - low) * draw('rand', (n, ), generator, device)
 
 
 def _prepare_perturbation(seq, joints, valid, num_coords):
@@ -72,7 +73,7 @@ def perturb_dynamic(seq,
                     crop_ratio: Tuple[float, float] = (0.5, 1.0),
                     drop_prob: float = 0.3,
                     jitter_std: float = 0.01,
-                    generator: Optional[torch.Generator] = None):
+                    generator: RandomSource = None):
     """``S_dyna``: strong spatio-temporal perturbation of dynamic joints only.
 
     Per sequence: (1) temporal crop of a random window of
@@ -90,7 +91,8 @@ def perturb_dynamic(seq,
         num_coords (int, optional): Coordinate channels (jittered); the rest
             (score) only follows the temporal warp. Default: all.
         crop_ratio, drop_prob, jitter_std: Perturbation strengths.
-        generator (torch.Generator, optional): Source of randomness.
+        generator (torch.Generator | ReplayedDraws, optional): Source of
+            randomness.
 
     Returns:
         Same type and shape as ``seq``.
@@ -107,7 +109,7 @@ def perturb_dynamic(seq,
         # [start, start + length] at t / (T - 1) of its span
         ratio = _uniform(N, crop_ratio[0], crop_ratio[1], generator, dev)
         length = ratio.clamp(0, 1) * (T - 1)
-        start = torch.rand(N, generator=generator).to(dev) * (T - 1 - length)
+        start = draw('rand', (N, ), generator, dev) * (T - 1 - length)
         tau = start[:, None] + torch.linspace(
             0, 1, T, device=dev)[None] * length[:, None]
         i0 = tau.floor().long().clamp(0, T - 1)
@@ -115,13 +117,13 @@ def perturb_dynamic(seq,
         w = (tau - i0.to(tau.dtype)).clamp(0, 1).to(x.dtype)[..., None, None]
         out = gather_time(out, i0) * (1 - w) + gather_time(out, i1) * w
         # (2) random frame drop, re-filled by interpolation
-        keep = torch.rand(N, T, generator=generator).to(dev) >= drop_prob
+        keep = draw('rand', (N, T), generator, dev) >= drop_prob
         keep[:, 0] = True
         keep[:, -1] = True
         out = linear_fill(out, keep)
     # (3) jitter of the coordinates
     if jitter_std > 0:
-        noise = torch.randn(N, T, V, nc, generator=generator).to(dev)
+        noise = draw('randn', (N, T, V, nc), generator, dev)
         noise = torch.cat(
             [noise.to(x.dtype) * jitter_std,
              x.new_zeros(N, T, V, C - nc)], -1)
@@ -140,7 +142,7 @@ def perturb_static(seq,
                    max_rotation: float = 10.0,
                    scale_range: Tuple[float, float] = (0.9, 1.1),
                    flip_index: Optional[Sequence[int]] = None,
-                   generator: Optional[torch.Generator] = None):
+                   generator: RandomSource = None):
     """``S_stat``: weak spatial perturbation of static joints only.
 
     Per sequence: with ``mirror_prob`` mirror about the body centre line
@@ -159,7 +161,8 @@ def perturb_static(seq,
         num_coords (int, optional): Coordinate channels; default: all.
         mirror_prob, max_rotation, scale_range: Perturbation strengths.
         flip_index (Sequence[int], optional): Left/right partner per joint.
-        generator (torch.Generator, optional): Source of randomness.
+        generator (torch.Generator | ReplayedDraws, optional): Source of
+            randomness.
 
     Returns:
         Same type and shape as ``seq``.
@@ -184,7 +187,7 @@ def perturb_static(seq,
             x, 2, src_idx[:, None, :, None].expand(N, T, V, C))
     mirrored = torch.cat(
         [2 * centre[..., :1] - src[..., :1], src[..., 1:]], -1)
-    do_mirror = torch.rand(N, generator=generator).to(dev) < mirror_prob
+    do_mirror = draw('rand', (N, ), generator, dev) < mirror_prob
     y = torch.where(do_mirror[:, None, None, None], mirrored, x)
     # rotation and scale about the body centre
     rel = y[..., :nc] - centre
@@ -212,7 +215,7 @@ def decompose_regions(seq,
                       num_coords: Optional[int] = None,
                       flip_index: Union[str, Sequence[int], None] = 'auto',
                       perturb: bool = True,
-                      generator: Optional[torch.Generator] = None,
+                      generator: RandomSource = None,
                       **perturb_cfg) -> Dict:
     """Region motion, dynamic/static split and the two perturbed variants.
 
@@ -224,7 +227,8 @@ def decompose_regions(seq,
         num_coords (int, optional): See :func:`resolve_num_coords`.
         flip_index: ``'auto'`` (the layout's table), ``None`` or a list.
         perturb (bool): ``False`` returns unperturbed copies (test mode).
-        generator (torch.Generator, optional): Source of randomness.
+        generator (torch.Generator | ReplayedDraws, optional): Source of
+            randomness.
         **perturb_cfg: Overrides of :data:`DEFAULT_PERTURB_CFG`.
 
     Returns:

@@ -18,7 +18,7 @@ from typing import List, Optional, Sequence, Union
 import torch
 
 from .arrays import to_caller, to_torch
-from .fill import frame_validity, gather_time
+from .fill import frame_validity, gather_time, neighbour_frames
 
 #: Five body regions per layout (SPEC §②), as lists of joint indices.
 REGIONS = {
@@ -181,7 +181,7 @@ def region_motion(seq, valid=None, regions: RegionSpec = 'coco'):
     N, T, V, _ = x.shape
     idx = torch.arange(T, device=x.device)
     # first observed frame strictly after t (T where none)
-    nxt_incl = torch.where(valid, idx, T).flip(1).cummin(1).values.flip(1)
+    nxt_incl = neighbour_frames(valid)[1]
     nxt = torch.cat([nxt_incl[:, 1:], nxt_incl.new_full((N, 1), T)], 1)
     pair = valid & (nxt < T)
     nxt_c = nxt.clamp(max=T - 1)
@@ -225,9 +225,14 @@ def split_dynamic_static(motion,
     if not 0 < num_dynamic < len(regions):
         raise ValueError(f'num_dynamic must lie in [1, {len(regions) - 1}] '
                          f'for {len(regions)} regions, got {num_dynamic}.')
-    order = torch.sort(motion, dim=-1, descending=True, stable=True).indices
-    dyn_region = torch.zeros_like(motion, dtype=torch.bool)
-    dyn_region.scatter_(-1, order[..., :num_dynamic], True)
+    # place of each region in a stable descending sort (ties: the earlier
+    # region first), by pairwise comparison: ONNX has no stable sort
+    num_regions = motion.shape[-1]
+    earlier = torch.ones(num_regions, num_regions, dtype=torch.bool,
+                         device=motion.device).tril(-1)  # [r, s]: s < r
+    other, this = motion[..., None, :], motion[..., :, None]
+    place = ((other > this) | ((other == this) & earlier)).sum(-1)
+    dyn_region = place < num_dynamic
     member = _membership(regions, num_joints, motion.device)  # (V, R)
     dynamic = (dyn_region.float() @ member.T) > 0
     static = ((~dyn_region).float() @ member.T) > 0

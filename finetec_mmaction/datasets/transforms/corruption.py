@@ -26,6 +26,7 @@ from ...core.fill import bounded_fill, fill_missing_frames, frame_validity
 from ...core.masking import (STRATEGIES, RatioSpec, check_strategy,
                              choose_strategy, frame_speed, resolve_ratio,
                              sample_valid_mask, stable_seed)
+from .missing_frames import zero_fill_frames
 
 
 def _sample_name(results: Dict) -> str:
@@ -135,11 +136,7 @@ class TemporalCorruption(BaseTransform):
             if 'keypoint_score' in results:
                 results['keypoint_score_clean'] = \
                     results['keypoint_score'].copy()
-        for key in ('keypoint', 'keypoint_score'):
-            if key in results:
-                corrupted = results[key].copy()
-                corrupted[:, ~valid] = 0
-                results[key] = corrupted
+        zero_fill_frames(results, ~valid)
         if 'frame_valid' in results:
             valid = valid & np.asarray(results['frame_valid'], dtype=bool)
         results['frame_valid'] = valid

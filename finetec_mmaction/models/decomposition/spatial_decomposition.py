@@ -6,12 +6,14 @@ and fuses the three variants into ``S_pred``.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
 from ...core.fill import frame_validity
 from ...core.perturbation import check_perturb_options, decompose_regions
+from ...core.random_draws import ReplayedDraws
 from ...core.regions import (NUM_JOINTS, get_flip_index, get_regions,
                              resolve_num_coords)
 from .fusion import CrossAttentionFusion, MLPFusion  # noqa: F401  (registry)
@@ -87,6 +89,8 @@ class SpatialDecomposition(BaseModule):
         fusion.setdefault('in_channels', in_channels)
         fusion.setdefault('num_variants', 3)
         self.fusion = MODELS.build(fusion)
+        # sample shape -> ReplayedDraws of the 'seeded' test-time variants
+        self._test_draws: Dict[Tuple[int, ...], ReplayedDraws] = {}
 
     def decompose(self,
                   s_base: torch.Tensor,
@@ -118,21 +122,22 @@ class SpatialDecomposition(BaseModule):
             if self.training or self.test_perturb == 'off':
                 return decompose_regions(
                     s_base, valid=valid, perturb=self.training, **options)
-            # 'seeded': every sample draws from its own generator with the
-            # same seed, so its variants do not depend on the batch size or
-            # on its position in the batch
-            outs = []
-            for i in range(s_base.shape[0]):
-                valid_i = valid
-                if valid is not None and valid.dim() > 1 \
-                        and valid.shape[0] == s_base.shape[0]:
-                    valid_i = valid[i:i + 1]
-                outs.append(decompose_regions(
-                    s_base[i:i + 1], valid=valid_i, perturb=True,
-                    generator=torch.Generator().manual_seed(self.seed),
-                    **options))
-            return {key: torch.cat([o[key] for o in outs])
-                    for key in outs[0]}
+            # 'seeded': every sample gets the draws of a generator seeded
+            # with the same seed, so its variants do not depend on the batch
+            # size or on its position in the batch; they are drawn once per
+            # input shape and replayed (no random op, so it exports)
+            return decompose_regions(
+                s_base, valid=valid, perturb=True,
+                generator=self._seeded_draws(s_base.shape), **options)
+
+    def _seeded_draws(self, shape: torch.Size) -> ReplayedDraws:
+        """The replayed draws of ``'seeded'`` test-time variants for input
+        of ``shape`` ``(B, ..., T, V, C)``, one sample being ``shape[1:]``."""
+        key = tuple(shape[1:])
+        if key not in self._test_draws:
+            self._test_draws[key] = ReplayedDraws(
+                self.seed, group=int(np.prod(shape[1:-3], dtype=np.int64)))
+        return self._test_draws[key].rewind()
 
     def forward(
         self,
