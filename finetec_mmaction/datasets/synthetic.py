@@ -30,7 +30,7 @@ body height; twists rotate about the body's y axis, saltos rotate in the
 image plane, and it is projected orthographically.
 """
 import pickle
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -125,17 +125,21 @@ def _body_pose(arm_l: np.ndarray, arm_r: np.ndarray, hip_flex: np.ndarray,
     return joints
 
 
-def _draw_sample(label: int, num_frames: int,
-                 rng: np.random.Generator) -> Dict:
+def _draw_sample(label: int, num_frames: int, rng: np.random.Generator,
+                 flight: Tuple[float, float] = (0.28, 0.32)) -> Dict:
     """One annotation's arrays: keypoint ``(1, T, 17, 2)`` pixels (float32)
-    and keypoint_score ``(1, T, 17)``."""
+    and keypoint_score ``(1, T, 17)``; the flight lasts a fraction of the
+    sequence drawn from ``flight``."""
     spec = synthetic_class_spec(label)
     u = np.linspace(0.0, 1.0, num_frames)
 
-    # Nuisance: when, how long, how high, where and how big.
-    take_off = (0.25 if spec['timing'] == 'early' else 0.5) + rng.uniform(
-        -0.03, 0.03)
-    flight = rng.uniform(0.28, 0.32)
+    # Nuisance: when, how long, how high, where and how big. An early
+    # take-off leaves a quarter of the ground time before the flight, a late
+    # one three quarters.
+    flight = rng.uniform(*flight)
+    ground = max(1.0 - flight - 0.1, 0.0)
+    take_off = ground * (0.25 if spec['timing'] == 'early' else 0.75) + \
+        0.05 + rng.uniform(-0.03, 0.03)
     land = take_off + flight
     height = rng.uniform(0.6, 0.9)
     drift = rng.uniform(-0.4, 0.4)
@@ -229,6 +233,7 @@ def make_synthetic_gym(num_classes: int = 12,
                        test_per_class: int = 10,
                        min_frames: int = 24,
                        max_frames: int = 72,
+                       flight: Tuple[float, float] = (0.28, 0.32),
                        seed: int = 0) -> Dict:
     """Draw a synthetic dataset in the Gym288-skeleton pickle format.
 
@@ -240,6 +245,8 @@ def make_synthetic_gym(num_classes: int = 12,
         min_frames (int): Shortest sequence (``T``). Defaults to 24.
         max_frames (int): Longest sequence; ``T`` is uniform in
             ``[min_frames, max_frames]``. Defaults to 72.
+        flight (tuple): Range of the fraction of a sequence spent in the
+            air, where the classes differ. Defaults to ``(0.28, 0.32)``.
         seed (int): Seed; the same arguments give the same dataset.
 
     Returns:
@@ -255,6 +262,9 @@ def make_synthetic_gym(num_classes: int = 12,
                          f'{SYNTHETIC_GYM_MAX_CLASSES}], got {num_classes}.')
     if train_per_class < 0 or test_per_class < 0:
         raise ValueError('Samples per class must be non-negative.')
+    if not 0 < flight[0] <= flight[1] < 0.9:
+        raise ValueError(f'flight must be (low, high) with 0 < low <= high '
+                         f'< 0.9, got {flight}.')
     if not 8 <= min_frames <= max_frames:
         # Below ~8 frames the jump is no longer drawn recognisably.
         raise ValueError(f'Need 8 <= min_frames <= max_frames, got '
@@ -268,7 +278,7 @@ def make_synthetic_gym(num_classes: int = 12,
             for k in range(per_class):
                 frame_dir = f'synthgym_{name}_c{label:03d}_{k:04d}'
                 num_frames = int(rng.integers(min_frames, max_frames + 1))
-                arrays = _draw_sample(label, num_frames, rng)
+                arrays = _draw_sample(label, num_frames, rng, flight)
                 annotations.append(
                     _annotation(frame_dir, label, arrays['keypoint'],
                                 arrays['keypoint_score']))

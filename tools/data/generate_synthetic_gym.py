@@ -38,6 +38,11 @@ def parse_args(argv=None):
         '--min-frames', type=int, default=24, help='shortest sequence')
     parser.add_argument(
         '--max-frames', type=int, default=72, help='longest sequence')
+    parser.add_argument(
+        '--flight', type=float, nargs=2, default=(0.28, 0.32),
+        metavar=('LOW', 'HIGH'),
+        help='range of the fraction of a sequence spent in the air, where '
+        'the classes differ')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     return parser.parse_args(argv)
 
@@ -51,6 +56,7 @@ def main(argv=None):
         test_per_class=args.test_per_class,
         min_frames=args.min_frames,
         max_frames=args.max_frames,
+        flight=tuple(args.flight),
         seed=args.seed)
     lengths = [a['total_frames'] for a in data['annotations']]
     per_class = Counter(a['label'] for a in data['annotations'])
