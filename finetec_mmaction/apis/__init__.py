@@ -11,8 +11,9 @@ from .completion_eval import (METHOD_LABELS, METHODS, EvalSpec,
                               results_to_rows, run_benchmark,
                               score_restoration, select_frames,
                               set_corruption, subset_evenly, write_results)
-from .corruption_sweep import (SweepModel, format_sweep, plot_sweep,
-                               run_sweep, sweep_pipeline, write_sweep)
+from .corruption_sweep import (SweepModel, corrupted_pipeline, format_sweep,
+                               plot_sweep, predict, run_sweep, sweep_pipeline,
+                               write_sweep)
 from .speed import (format_speed, module_breakdown, run_speed_benchmark,
                     synthetic_batch)
 
@@ -24,7 +25,7 @@ __all__ = [
     'load_completion', 'load_recognizer', 'load_sample', 'parse_ratio',
     'restore_batch', 'results_to_rows', 'run_benchmark', 'score_restoration',
     'select_frames', 'set_corruption', 'subset_evenly', 'write_results',
-    'SweepModel', 'format_sweep', 'plot_sweep', 'run_sweep', 'sweep_pipeline',
-    'write_sweep', 'format_speed', 'module_breakdown', 'run_speed_benchmark',
-    'synthetic_batch'
+    'SweepModel', 'corrupted_pipeline', 'format_sweep', 'plot_sweep',
+    'predict', 'run_sweep', 'sweep_pipeline', 'write_sweep', 'format_speed',
+    'module_breakdown', 'run_speed_benchmark', 'synthetic_batch'
 ]
