@@ -11,7 +11,8 @@ import multiprocessing
 import os
 import os.path as osp
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor,
+                                wait)
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .report import write_report
@@ -45,16 +46,17 @@ def plan_runs(spec: ProtocolSpec, work_dir: str,
                                     f'{completion_key(completion)}.pth')
                     completions[path] = completion
                     use_shared_completion(cfg, path)
-                text = (f'# Run {dataset.name}/{model.name}/seed{seed} of '
-                        f'the evidence protocol {spec.filename},\n# built '
-                        f'from {model.config}. The dataloaders, model and '
-                        'schedule below are what runs;\n# top-level '
-                        'variables of that config (e.g. train_pipeline) are '
-                        'left as they were.\n' + cfg.pretty_text)
+                text = cfg.pretty_text
                 run = Run(dataset.name, model.name, seed, run_dir,
                           text_sha(text))
+                header = (
+                    f'# Run {run} of the evidence protocol {spec.filename},'
+                    f'\n# built from {model.config}. The dataloaders, model '
+                    'and schedule below are what runs;\n# top-level '
+                    'variables of that config (e.g. train_pipeline) are left '
+                    'as they were.\n')
                 runs.append(run)
-                texts[run.run_dir] = text
+                texts[run.run_dir] = header + text
     return runs, texts, completions
 
 
@@ -85,34 +87,46 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
 
 
 def _execute(pool: ProcessPoolExecutor, fn: Callable, tasks: Sequence,
-             describe: Callable, log: Callable, phase: str) -> List:
-    """Run ``fn(task)`` for every task on the pool; print progress; return
-    the failures as ``(task, error)``."""
+             describe: Callable, log: Callable, phase: str,
+             heartbeat: float = 300) -> List:
+    """Run ``fn(task)`` for every task on the pool; print a line per
+    finished task and one every ``heartbeat`` seconds while they run;
+    return the failures as ``(task, error)``."""
     if not tasks:
         return []
     failures = []
     start = time.time()
     futures = {pool.submit(fn, task): task for task in tasks}
-    log(f'{phase}: {len(tasks)} jobs')
-    for count, future in enumerate(as_completed(futures), 1):
-        task = futures[future]
+    log(f'{phase}: {len(tasks)} jobs; each writes its output to a log file '
+        f'(e.g. {tasks[0].log_file})')
+    pending, count = set(futures), 0
+    while pending:
+        finished, pending = wait(pending, timeout=heartbeat,
+                                 return_when=FIRST_COMPLETED)
         elapsed = time.time() - start
-        left = elapsed / count * (len(tasks) - count)
-        try:
-            result = future.result()
-        except Exception as err:  # report, go on with the others
-            failures.append((task, err))
-            log(f'[{phase} {count}/{len(tasks)}] {describe(task)}: FAILED '
-                f'({type(err).__name__}: {err})')
-            continue
-        log(f'[{phase} {count}/{len(tasks)}] {describe(task)}: done '
-            f'({_seconds(result)}); {elapsed / 60:.1f} min elapsed, '
-            f'~{left / 60:.1f} min left')
+        if not finished:
+            log(f'[{phase}] {count}/{len(tasks)} done, {len(pending)} '
+                f'waiting or running; {elapsed / 60:.1f} min elapsed')
+        for future in finished:
+            count += 1
+            task = futures[future]
+            left = elapsed / count * (len(tasks) - count)
+            try:
+                result = future.result()
+            except Exception as err:  # report, go on with the others
+                failures.append((task, err))
+                log(f'[{phase} {count}/{len(tasks)}] {describe(task)}: '
+                    f'FAILED ({type(err).__name__}: {err})')
+                continue
+            log(f'[{phase} {count}/{len(tasks)}] {describe(task)}: done '
+                f'({_seconds(result)}); {elapsed / 60:.1f} min elapsed, '
+                f'~{left / 60:.1f} min left')
     return failures
 
 
 def _seconds(result: Dict) -> str:
-    parts = [f'{result.get("seconds", 0):.0f} s']
+    parts = [f'{result.get("seconds", 0):.0f} s wall, '
+             f'{result.get("cpu_seconds", 0):.0f} s CPU']
     if result.get('val'):
         parts += [f'val {k} {v:.4f}' for k, v in result['val'].items()]
     if 'evaluated' in result:

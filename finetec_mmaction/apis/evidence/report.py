@@ -217,22 +217,25 @@ def format_markdown(spec: ProtocolSpec, collected: Dict, summary: Dict,
             out += ['### Paired bootstrap, top-1 difference', '',
                     _table(['comparison'] + [c[2] for c in cols], table), '']
         ratios = spec.ratios
-        table = [[f'{m} / {s}'] + [_ci(rows[(m, s, r)], 'top1')
-                                   if (m, s, r) in rows else '-'
-                                   for r in ratios]
-                 for m in models for s in spec.strategies]
-        out += ['### Sweep, top-1', '',
-                _table(['model / strategy'] + [f'{r:g}' for r in ratios],
-                       table), '']
+        for key, title in (('top1', 'top-1'),
+                           ('mean_class_acc', 'mean class accuracy')):
+            table = [[f'{m} / {s}'] + [_ci(rows[(m, s, r)], key)
+                                       if (m, s, r) in rows else '-'
+                                       for r in ratios]
+                     for m in models for s in spec.strategies]
+            out += [f'### Sweep, {title}', '', _table(
+                ['model / strategy'] + [f'{r:g}' for r in ratios], table),
+                '']
         if entry['missing']:
             out += [f'Missing cells ({len(entry["missing"])}): '
                     + ', '.join(entry['missing'][:10])
                     + (' ...' if len(entry['missing']) > 10 else ''), '']
     if costs:
-        out += ['## Cost (seconds)', '', _table(
-            ['dataset / model', 'runs', 'train s per run (mean)',
-             'sweep s per run (mean)'],
-            [[k, str(v['runs']), f'{v["train"]:.0f}', f'{v["sweep"]:.0f}']
+        out += ['## Cost per run (mean over runs; seconds)', '', _table(
+            ['dataset / model', 'runs', 'train wall', 'train CPU',
+             'sweep wall', 'sweep CPU'],
+            [[k, str(v['runs'])] + [f'{v[c]:.0f}' for c in (
+                'train', 'train_cpu', 'sweep', 'sweep_cpu')]
              for k, v in costs.items()]), '']
     return '\n'.join(out)
 
@@ -244,28 +247,29 @@ def run_costs(spec: ProtocolSpec, runs: Sequence[Run]) -> Dict:
         done = read_done(run)
         if done is None:
             continue
-        sweep = 0.0
+        item = costs.setdefault(f'{run.dataset} / {run.model}', dict(
+            runs=0, train=0.0, train_cpu=0.0, sweep=0.0, sweep_cpu=0.0))
+        item['runs'] += 1
+        item['train'] += done.get('seconds', 0.0)
+        item['train_cpu'] += done.get('cpu_seconds', 0.0)
         for split in spec.eval_splits:
             for strategy, ratio in spec.cells:
                 path = run.cell_file(split, strategy, ratio)
                 if osp.isfile(path):
-                    sweep += read_cell(path)['meta'].get('seconds', 0.0)
-        item = costs.setdefault(f'{run.dataset} / {run.model}',
-                                dict(runs=0, train=0.0, sweep=0.0))
-        item['runs'] += 1
-        item['train'] += done.get('seconds', 0.0)
-        item['sweep'] += sweep
+                    meta = read_cell(path)['meta']
+                    item['sweep'] += meta.get('seconds', 0.0)
+                    item['sweep_cpu'] += meta.get('cpu_seconds', 0.0)
     for item in costs.values():
-        item['train'] /= item['runs']
-        item['sweep'] /= item['runs']
+        for key in ('train', 'train_cpu', 'sweep', 'sweep_cpu'):
+            item[key] /= item['runs']
     return costs
 
 
 # -------------------------------------------------------------- files
 def _csv(rows: List[Dict], fields: Sequence[str]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(fields), extrasaction='ignore',
-                            lineterminator='\n')
+    writer = csv.DictWriter(buf, fieldnames=list(fields),
+                            extrasaction='ignore', lineterminator='\n')
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ('' if isinstance(v, float) and math.isnan(v)

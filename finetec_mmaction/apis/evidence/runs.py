@@ -14,10 +14,12 @@ again; a cell whose file exists and was made from that run's checkpoint is
 not evaluated again. Every file is written atomically.
 """
 import contextlib
+import gc
 import hashlib
 import json
 import os
 import os.path as osp
+import resource
 import shutil
 import sys
 import time
@@ -64,7 +66,12 @@ class Run:
 
 
 def text_sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 of a run config's text, its leading comment lines left out
+    (they say where it came from, not what it does)."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith('#'):
+        lines.pop(0)
+    return hashlib.sha256(''.join(lines).encode()).hexdigest()
 
 
 def read_done(run: Run) -> Optional[Dict]:
@@ -128,6 +135,15 @@ def init_worker() -> None:
     torch.set_num_threads(1)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (loader
+    workers): with a shared machine, wall time says little about cost."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + \
+        children.ru_stime
+
+
 def _val_metrics(runner) -> Dict:
     out = {}
     for key in ('acc/top1', 'acc/mean1'):
@@ -150,7 +166,7 @@ def train_run(run: Run) -> Dict:
 
     from mmaction.registry import RUNNERS
     from ...utils import check_runner_checkpoint
-    start = time.time()
+    start, cpu = time.time(), cpu_seconds()
     resumed = osp.isfile(osp.join(run.run_dir, 'last_checkpoint'))
     with redirect_output(run.log_file):
         cfg = Config.fromfile(run.config_file)
@@ -161,9 +177,12 @@ def train_run(run: Run) -> Dict:
         check_runner_checkpoint(runner, training=True)
         runner.train()
         val = _val_metrics(runner)
+        del runner  # joins the loader workers, so their CPU time counts
+        gc.collect()
     info = dict(config_sha=run.config_sha,
                 checkpoint=resolve_checkpoint(run.run_dir),
                 seconds=round(time.time() - start, 1),
+                cpu_seconds=round(cpu_seconds() - cpu, 1),
                 epochs=int(cfg.train_cfg.max_epochs), resumed=resumed,
                 val=val, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
     atomic_write_text(run.done_file, json.dumps(info, indent=2) + '\n')
@@ -211,7 +230,7 @@ class EvalTask:
     log_file: str
 
     def describe(self) -> str:
-        names = sorted({cell_name(s, r).split('-')[0] for s, r in self.cells})
+        names = list(dict.fromkeys(s or 'clean' for s, _ in self.cells))
         return (f'{self.runs[0].dataset} {self.split} sweep '
                 f'[{", ".join(names)}] x {len(self.runs)} runs')
 
@@ -246,7 +265,7 @@ def evaluate_cells(task: EvalTask) -> Dict:
     from ...models.recognizers import RestorationCache, restoration_cache
     from ..completion_eval import load_recognizer
     from ..corruption_sweep import predict, sweep_pipeline
-    start = time.time()
+    start, cpu = time.time(), cpu_seconds()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     done = evaluated = 0
     with redirect_output(task.log_file), \
@@ -289,7 +308,7 @@ def evaluate_cells(task: EvalTask) -> Dict:
                     if run.run_dir not in models:
                         models[run.run_dir] = load_recognizer(
                             cfg, run.run_dir, device)
-                    tic = time.time()
+                    tic, tic_cpu = time.time(), cpu_seconds()
                     scores, labels = predict(models[run.run_dir], dataset,
                                              batches=batches)
                     meta = dict(
@@ -299,7 +318,8 @@ def evaluate_cells(task: EvalTask) -> Dict:
                         mask_seed=task.mask_seed,
                         mask_digest=(digest or {}).get('digest'),
                         batch_size=task.batch_size,
-                        seconds=round(time.time() - tic, 2))
+                        seconds=round(time.time() - tic, 2),
+                        cpu_seconds=round(cpu_seconds() - tic_cpu, 2))
                     write_cell(run.cell_file(task.split, strategy, ratio),
                                names, labels, scores, meta)
                     evaluated += 1
@@ -309,4 +329,5 @@ def evaluate_cells(task: EvalTask) -> Dict:
         summary = cache.summary()
         print(summary, flush=True)
     return dict(evaluated=evaluated, skipped=done,
-                seconds=round(time.time() - start, 1), cache=summary)
+                seconds=round(time.time() - start, 1),
+                cpu_seconds=round(cpu_seconds() - cpu, 1), cache=summary)

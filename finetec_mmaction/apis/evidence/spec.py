@@ -21,6 +21,7 @@ import hashlib
 import json
 import os.path as osp
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -124,8 +125,9 @@ class ProtocolSpec:
 
 def slugify(name: str) -> str:
     """A model / dataset name as a folder name (``ST-GCN++ (Akima)`` →
-    ``ST-GCN++_Akima``)."""
-    slug = re.sub(r'[^A-Za-z0-9+\-.]+', '_', name).strip('_.')
+    ``ST-GCN++_Akima``, ``FineTec w/o ①`` → ``FineTec_w_o_1``)."""
+    slug = unicodedata.normalize('NFKC', name)
+    slug = re.sub(r'[^A-Za-z0-9+\-.]+', '_', slug).strip('_.')
     if not slug:
         raise ValueError(f'Name {name!r} gives an empty folder name.')
     return slug
