@@ -186,16 +186,20 @@ def test_only_keeps_the_reference_model(synthetic_file, tmp_path):
 
 
 @pytest.mark.parametrize('extra, match', [
-    ("datasets = dict(gymsynth=dict(models=dict(X=('nope.py', {}))))",
-     'does not exist'),
-    ("datasets = dict(gymsynth=dict(models=dict(X=dict(config='"
-     f"{SPEC}', options={{}}))))", 'unknown keys'),
-    ("datasets = dict(gymsynth=dict(holdout=dict(holdout=1.0)))",
-     r'in \(0, 1\)'),
+    ("datasets = dict(gymsynth=dict(ann_file=ANN, models=dict(X=("
+     "'nope.py', {}))))", 'does not exist'),
+    ("datasets = dict(gymsynth=dict(ann_file=ANN, models=dict(X=dict("
+     f"config='{SPEC}', options={{}}))))", 'unknown keys'),
+    ("datasets = dict(gymsynth=dict(ann_file=ANN, holdout=dict("
+     "holdout=1.0)))", r'in \(0, 1\)'),
+    ("datasets = dict(gymsynth=dict(ann_file='nope.pkl'))",
+     'nope.pkl does not exist'),
     ("sweep = dict(splits=['train'])", 'sweep splits'),
+    ("reference = 'CTR-GCN'", "no model named 'CTR-GCN'"),
     ("seeds = [0, 0]", 'distinct'),
 ])
 def test_bad_specs_are_refused(synthetic_file, tmp_path, extra, match):
+    extra = extra.replace('ANN', repr(synthetic_file))
     with pytest.raises((ValueError, FileNotFoundError), match=match):
         load_spec(_spec_file(tmp_path, synthetic_file, extra + '\n'))
 

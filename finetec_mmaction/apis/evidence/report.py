@@ -191,8 +191,11 @@ def format_markdown(spec: ProtocolSpec, collected: Dict, summary: Dict,
     keys = sorted(collected, key=lambda k: (k[0], k[1] != 'test'))
     for dataset, split in keys:
         entry = collected[(dataset, split)]
-        n = 0 if entry['labels'] is None else len(entry['labels'])
-        out += [f'## {dataset}, {split} split ({n} videos)', '']
+        if entry['labels'] is None:
+            out += [f'## {dataset}, {split} split: no results yet', '']
+            continue
+        out += [f'## {dataset}, {split} split ({len(entry["labels"])} '
+                'videos)', '']
         rows = {(r['model'], r['strategy'], r['ratio']): r
                 for r in summary['sweep']
                 if r['dataset'] == dataset and r['split'] == split}
@@ -289,7 +292,9 @@ def plot_sweep_ci(spec: ProtocolSpec, summary: Dict, dataset: str,
     rows = [r for r in summary['sweep']
             if r['dataset'] == dataset and r['split'] == split]
     strategies = spec.strategies
-    fig = Figure(figsize=(3.6 * len(strategies) + 0.4, 3.8), dpi=dpi)
+    legend_width = 1.8  # inches
+    width = 3.6 * len(strategies) + 0.4 + legend_width
+    fig = Figure(figsize=(width, 3.8), dpi=dpi)
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(strategies), squeeze=False, sharey=True)[0]
     for ax, strategy in zip(axes, strategies):
@@ -311,9 +316,12 @@ def plot_sweep_ci(spec: ProtocolSpec, summary: Dict, dataset: str,
         ax.set_xlim(-0.02, 0.95)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel('top-1 (%), mean and 95 % CI over seeds')
-    axes[-1].legend(fontsize=7, loc='lower left')
+    handles, labels = max((ax.get_legend_handles_labels() for ax in axes),
+                          key=lambda hl: len(hl[0]))
+    if handles:  # beside the subplots: eight models would hide the curves
+        fig.legend(handles, labels, fontsize=7, loc='center right')
     fig.suptitle(f'{dataset}, {split} split, seeds {spec.seeds}', fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1 - legend_width / width, 1))
     atomic_write(out_file, lambda f: fig.savefig(f, format='png', dpi=dpi))
     return out_file
 

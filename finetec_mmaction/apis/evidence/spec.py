@@ -206,10 +206,19 @@ def load_spec(path: str,
     for name, value in _plain(raw.datasets).items():
         where = f'{path}: dataset {name!r}'
         slugify(name)
-        if 'ann_file' not in value or not value.get('models'):
+        if not value.get('ann_file') or not value.get('models'):
             raise ValueError(f'{where} needs ann_file and models.')
+        if not osp.isfile(value['ann_file']):
+            raise FileNotFoundError(f'{where}: ann_file {value["ann_file"]} '
+                                    'does not exist.')
         models = [_model_entry(n, v, where)
                   for n, v in value['models'].items()]
+        if get['reference'] is not None and get['reference'] not in [
+                m.name for m in models]:
+            raise ValueError(
+                f'{where} has no model named {get["reference"]!r} (the '
+                'reference every model is compared with); name one so or '
+                'set reference=None.')
         slugs = [m.slug for m in models]
         if len(set(slugs)) != len(slugs):
             raise ValueError(f'{where}: model names {[m.name for m in models]}'
