@@ -3,6 +3,7 @@
 2 models x 2 seeds x a 2-cell sweep on the carved validation part and the
 test split; a second call trains nothing and evaluates only what is
 missing; a changed spec is refused as stale."""
+import glob
 import json
 import os
 import os.path as osp
@@ -12,9 +13,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from e2e_utils import TEST_CONFIGS
+from e2e_utils import REPO, TEST_CONFIGS
 from finetec_mmaction.apis.evidence import (ProtocolError, load_spec,
-                                            read_cell, run_protocol)
+                                            plan_runs, read_cell,
+                                            run_protocol)
 from finetec_mmaction.apis.evidence.spec import apply_budget
 from finetec_mmaction.datasets import safe_load_pickle, select_split
 
@@ -176,6 +178,24 @@ def test_changed_spec_is_refused_as_stale(protocol, tmp_path):
 
 
 # ------------------------------------------------------------------ spec
+@pytest.mark.parametrize('path', sorted(glob.glob(
+    osp.join(REPO, 'configs', 'evidence', '*.py'))))
+def test_shipped_specs_build_every_run_config(path, monkeypatch):
+    # paths in the specs are relative to the repository root
+    monkeypatch.chdir(REPO)
+    spec = load_spec(path, check_data=False)
+    runs, texts, completions = plan_runs(spec, 'work_dirs/evidence/check')
+    assert len(runs) == len(spec.seeds) * sum(
+        len(d.models) for d in spec.datasets)
+    assert [m.name for d in spec.datasets for m in d.models
+            if m.name == spec.reference]
+    # every training-free ① of a dataset is one shared module
+    assert len(completions) == len(spec.datasets)
+    for run in runs:
+        cfg = Config.fromstring(texts[run.run_dir], '.py')
+        assert cfg.val_dataloader.dataset.split['subset'] == 'holdout'
+
+
 def test_only_keeps_the_reference_model(synthetic_file, tmp_path):
     spec = load_spec(_spec_file(tmp_path, synthetic_file), seeds=[3],
                      only=['ST-GCN++'])

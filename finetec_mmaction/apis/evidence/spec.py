@@ -178,7 +178,8 @@ def _model_entry(name: str, value, where: str) -> ModelEntry:
 
 def load_spec(path: str,
               seeds: Optional[Sequence[int]] = None,
-              only: Optional[Sequence[str]] = None) -> ProtocolSpec:
+              only: Optional[Sequence[str]] = None,
+              check_data: bool = True) -> ProtocolSpec:
     """Read a spec file.
 
     Args:
@@ -188,6 +189,8 @@ def load_spec(path: str,
             these names (a dataset name keeps all its models; ``DS/MODEL``
             one model of one dataset). The reference model is always kept
             where it exists, as every comparison needs it.
+        check_data (bool): Check that every ``ann_file`` exists (model
+            configs are always checked).
 
     Raises:
         ValueError / FileNotFoundError: A malformed spec, naming the file
@@ -208,7 +211,7 @@ def load_spec(path: str,
         slugify(name)
         if not value.get('ann_file') or not value.get('models'):
             raise ValueError(f'{where} needs ann_file and models.')
-        if not osp.isfile(value['ann_file']):
+        if check_data and not osp.isfile(value['ann_file']):
             raise FileNotFoundError(f'{where}: ann_file {value["ann_file"]} '
                                     'does not exist.')
         models = [_model_entry(n, v, where)
