@@ -17,7 +17,7 @@ from e2e_utils import REPO, TEST_CONFIGS
 from finetec_mmaction.apis.evidence import (ProtocolError, load_spec,
                                             plan_runs, read_cell,
                                             run_protocol)
-from finetec_mmaction.apis.evidence.spec import apply_budget
+from finetec_mmaction.apis.evidence.run_config import apply_budget
 from finetec_mmaction.datasets import safe_load_pickle, select_split
 
 SPEC = osp.join(TEST_CONFIGS, 'evidence_tiny_gymsynth.py')

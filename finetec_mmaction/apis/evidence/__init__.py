@@ -9,8 +9,9 @@ from .report import (PairingError, collect, format_markdown, plot_sweep_ci,
                      summarise, write_report)
 from .runs import (EvalTask, Run, evaluate_cells, read_cell, read_done,
                    run_state, train_run)
-from .spec import (DatasetEntry, ModelEntry, ProtocolSpec, build_run_config,
-                   cell_name, load_spec)
+from .run_config import build_run_config
+from .spec import (DatasetEntry, ModelEntry, ProtocolSpec, cell_name,
+                   load_spec)
 
 __all__ = [
     'ProtocolError', 'eval_tasks', 'plan_runs', 'prepare_frozen_completion',

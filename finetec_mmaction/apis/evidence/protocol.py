@@ -19,8 +19,9 @@ from .report import write_report
 from .runs import (EvalTask, Run, cell_is_current, evaluate_cells,
                    init_worker, reset_run, run_state, text_sha, train_run,
                    write_config)
-from .spec import (ProtocolSpec, build_run_config, completion_cfg,
-                   completion_key, use_shared_completion)
+from .run_config import (build_run_config, completion_cfg, completion_key,
+                         use_shared_completion)
+from .spec import ProtocolSpec
 
 
 class ProtocolError(RuntimeError):
