@@ -12,7 +12,8 @@ evaluation loops in :mod:`finetec_mmaction.evaluation` (``restoration``,
 """
 from ..core.masking import parse_ratio
 from ..datasets.subset import find_sample, subset_evenly
-from ..evaluation.corruption_sweep import (SweepModel, format_sweep, run_sweep,
+from ..evaluation.corruption_sweep import (SweepModel, corrupted_pipeline,
+                                           format_sweep, predict, run_sweep,
                                            sweep_pipeline, write_sweep)
 from ..evaluation.restoration import (METHOD_LABELS, METHODS, EvalSpec,
                                       build_eval_dataset,

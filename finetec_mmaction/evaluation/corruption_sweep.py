@@ -47,14 +47,14 @@ SWEEP_FIELDS = ('model', 'strategy', 'ratio', 'top1', 'top5',
 _CORRUPTION = 'TemporalCorruption'
 
 
-def sweep_pipeline(pipeline: Sequence[Dict], ratio: float, strategy: str,
-                   seed: int = 0) -> Tuple[List[Dict], bool]:
-    """A model's test pipeline with deterministic corruption at ``ratio``.
+def corrupted_pipeline(pipeline: Sequence[Dict],
+                       **options) -> Tuple[List[Dict], bool]:
+    """A pipeline whose ``TemporalCorruption`` takes ``options``.
 
-    The pipeline's ``TemporalCorruption`` gets ``ratio``, ``strategy``,
-    ``test_mode=True`` and ``seed`` (its other options, e.g.
-    ``num_bursts``, are kept); a pipeline without one gets one right after
-    the normalisation transform (first in the pipeline without one).
+    The pipeline's ``TemporalCorruption`` is updated with ``options`` (its
+    other arguments, e.g. ``num_bursts``, are kept); a pipeline without one
+    gets one right after the normalisation transform (first in the pipeline
+    without one).
 
     Returns:
         tuple: The new pipeline (plain dicts) and whether the corruption
@@ -63,8 +63,8 @@ def sweep_pipeline(pipeline: Sequence[Dict], ratio: float, strategy: str,
     pipeline = [copy.deepcopy(to_plain(t)) for t in pipeline]
     where = [i for i, t in enumerate(pipeline) if type_name(t) == _CORRUPTION]
     if len(where) > 1:
-        raise ValueError(f'The test pipeline has {len(where)} '
-                         f'{_CORRUPTION} transforms; expected at most one.')
+        raise ValueError(f'The pipeline has {len(where)} {_CORRUPTION} '
+                         'transforms; expected at most one.')
     inserted = not where
     if inserted:
         norms = [i for i, t in enumerate(pipeline)
@@ -72,9 +72,63 @@ def sweep_pipeline(pipeline: Sequence[Dict], ratio: float, strategy: str,
         index = norms[0] + 1 if norms else 0
         pipeline.insert(index, dict(type=_CORRUPTION))
         where = [index]
-    pipeline[where[0]].update(
-        ratio=float(ratio), strategy=strategy, test_mode=True, seed=seed)
+    pipeline[where[0]].update(options)
     return pipeline, inserted
+
+
+def sweep_pipeline(pipeline: Sequence[Dict], ratio: float, strategy: str,
+                   seed: int = 0) -> Tuple[List[Dict], bool]:
+    """A model's test pipeline with deterministic corruption at ``ratio``:
+    :func:`corrupted_pipeline` with ``ratio``, ``strategy``,
+    ``test_mode=True`` and ``seed``.
+
+    Returns:
+        tuple: The new pipeline (plain dicts) and whether the corruption
+        was inserted.
+    """
+    return corrupted_pipeline(pipeline, ratio=float(ratio), strategy=strategy,
+                              test_mode=True, seed=seed)
+
+
+def predict(model, dataset, batch_size: int = 16, num_workers: int = 0,
+            bar=None, batches: Optional[Sequence] = None
+            ) -> Tuple[np.ndarray, np.ndarray]:
+    """Class scores and labels of every sample of ``dataset`` (in order),
+    through the model's ``test_step``.
+
+    Args:
+        model: A recognizer in eval mode.
+        dataset: The dataset (its pipeline as set).
+        batch_size (int): Samples per ``test_step``.
+        num_workers (int): Loader workers.
+        bar: A ``ProgressBar`` to update.
+        batches (Sequence, optional): The collated batches of ``dataset``
+            already built (e.g. shared by several models); they are not
+            modified.
+
+    Returns:
+        tuple: ``scores`` ``(N, num_classes)`` float32 and ``labels``
+        ``(N,)`` int.
+    """
+    if batches is None:
+        batches = DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                             num_workers=num_workers,
+                             collate_fn=pseudo_collate)
+    scores, labels = [], []
+    with torch.no_grad():
+        for packed in batches:
+            samples = model.test_step(packed)
+            scores.append(np.stack([
+                s.pred_score.float().cpu().numpy() for s in samples
+            ]))
+            labels.append(np.array([
+                int(s.gt_label.reshape(-1)[0]) for s in samples
+            ]))
+            if bar is not None:
+                bar.update(len(samples))
+    if not scores:
+        return np.zeros((0, 0), np.float32), np.zeros(0, np.int64)
+    return np.concatenate(scores), np.concatenate(labels)
 
 
 class SweepModel:
@@ -125,22 +179,9 @@ class SweepModel:
                  bar=None) -> Dict:
         """Top-1 / top-5 / mean class accuracy of the current setting,
         through the model's ``test_step``."""
-        loader = DataLoader(self.dataset, batch_size=batch_size,
-                            shuffle=False, num_workers=num_workers,
-                            collate_fn=pseudo_collate)
-        scores, labels = [], []
-        with torch.no_grad():
-            for packed in loader:
-                samples = self.model.test_step(packed)
-                scores.append(np.stack([
-                    s.pred_score.float().cpu().numpy() for s in samples
-                ]))
-                labels.append(np.array([
-                    int(s.gt_label.reshape(-1)[0]) for s in samples
-                ]))
-                if bar is not None:
-                    bar.update(len(samples))
-        return accuracy_summary(scores, labels, topk=(1, 5))
+        scores, labels = predict(self.model, self.dataset, batch_size,
+                                 num_workers, bar)
+        return accuracy_summary([scores], [labels], topk=(1, 5))
 
     def describe(self) -> Dict:
         return dict(

@@ -11,6 +11,7 @@ from mmaction.utils import ConfigType, OptConfigType
 from ...core.fill import frame_validity
 from ..completion.checkpoint import load_completion_weights
 from ...utils.io import resolve_checkpoint
+from .restoration_cache import active_restoration_cache
 
 
 @MODELS.register_module()
@@ -109,14 +110,21 @@ class RecognizerFineTec(RecognizerGCN):
 
     def restore(self, x: torch.Tensor) -> torch.Tensor:
         """Module ①: ``(B, M, T, V, C)`` with missing frames zero →
-        ``S_base`` of the same shape (identity without a completion)."""
+        ``S_base`` of the same shape (identity without a completion).
+
+        In eval mode inside a ``restoration_cache`` block, a frozen ①'s
+        restoration of a clip already seen is reused
+        (:mod:`.restoration_cache`)."""
         if self.completion is None:
             return x
         # a frozen ① stays in eval mode, but training samples come from the
         # bank's split all the same (its retrieval must skip them)
         args = (x, frame_validity(x), self.training)
         if self.freeze_completion:
+            cache = active_restoration_cache()
             with torch.no_grad():
+                if cache is not None and not self.training:
+                    return cache.restore(self.completion, *args)
                 return self.completion(*args)
         return self.completion(*args)
 
