@@ -632,6 +632,17 @@ def test_bank_from_pickle_split_and_cache(tmp_path):
         17, 3, 16, hidden_channels=4,
         bank=dict(cfg, frame_sampling='resample'))
     assert torch.equal(resampled.bank.sequences, stale.sequences)
+    # a cache of another split, or of a file rewritten since, is rebuilt
+    other_split = ContextAwareCompletion(
+        17, 3, 16, hidden_channels=4, bank=dict(cfg, split='test'))
+    assert len(other_split.bank) == 2
+    mmengine.dump(dict(split=dict(train=['v3', 'v4'], test=['v0']),
+                       annotations=anns), ann_file)
+    os.utime(ann_file, ns=(1, 1))  # another modification time for sure
+    rewritten = ContextAwareCompletion(17, 3, 16, hidden_channels=4,
+                                       bank=cfg)
+    assert torch.equal(rewritten.bank.sequences,
+                       SkeletonBank.from_annotations(anns[3:], 16).sequences)
     with pytest.raises(KeyError, match='unknown split'):
         SkeletonBank.from_pickle(ann_file, 16, split='val')
 

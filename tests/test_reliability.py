@@ -40,7 +40,7 @@ def _config(path):
 
 
 def baseline(tag):
-    name = f'stgcnpp_1xb16-joint-u48-16e_gymsynth-{tag}-keypoint-2d.py'
+    name = f'stgcnpp_1xb32-joint-u48-15e_gymsynth-{tag}-keypoint-2d.py'
     return osp.join(BASELINES, name)
 
 

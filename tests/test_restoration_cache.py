@@ -10,7 +10,7 @@ from mmengine.config import Config
 from torch import nn
 
 from e2e_utils import TEST_CONFIGS
-from finetec_mmaction.apis.speed import build_model
+from finetec_mmaction.evaluation.speed import build_model
 from finetec_mmaction.core import frame_validity
 from finetec_mmaction.models.recognizers import (RestorationCache,
                                                  active_restoration_cache,

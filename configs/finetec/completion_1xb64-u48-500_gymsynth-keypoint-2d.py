@@ -2,7 +2,7 @@
 # (context-aware completion) alone on clean training clips with mixed
 # corruption; validation reports MPJPE / N-MPJPE / MPJVE over the missing
 # frames (50 % random drop) beside the zero / nearest / linear / Akima fills.
-# Stage 2 (finetec_1xb16-u48-16e_gymsynth-keypoint-2d.py) loads its work dir.
+# Stage 2 (finetec_1xb32-u48-15e_gymsynth-keypoint-2d.py) loads its work dir.
 _base_ = 'mmaction::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['finetec_mmaction'], allow_failed_imports=False)

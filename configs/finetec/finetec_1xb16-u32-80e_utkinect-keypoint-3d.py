@@ -1,4 +1,4 @@
-# FineTec on UTKinect-Action3D, stage 2: the recognizer, with the stage-1
+# FineTec on UTKinect-Action3D: the recognizer, with the training-free
 # completion module ① frozen in front (① completion -> ② spatial
 # decomposition -> ③ physics-driven acceleration -> ST-GCN++), for 3D input:
 # 20 joints, 3 coordinate channels, no score.
@@ -7,7 +7,6 @@
 # of data/utkinect/README.md). Sized for a CPU: clips of 32 frames, 16
 # epochs over the training split repeated 5 times, one loader worker.
 #
-#   python tools/train.py configs/finetec/completion_1xb64-u32-1k_utkinect-keypoint-3d.py
 #   python tools/train.py configs/finetec/finetec_1xb16-u32-80e_utkinect-keypoint-3d.py
 #
 # Missing frames: training draws a ratio in [0, 0.9] and a strategy per
@@ -144,9 +143,21 @@ model = dict(
         num_joints=20,
         num_channels=3,
         coord_channels=3,
-        clip_len=clip_len),
-    # stage 1's work dir (its last checkpoint) or a checkpoint file
-    completion_checkpoint='work_dirs/completion_1xb64-u32-1k_utkinect-keypoint-3d',
+        clip_len=clip_len,
+        # training-free ①: Akima + the detail of the 16 closest training
+        # sequences, made safe by self-validation; the bank is the
+        # training split (cached after the first run)
+        retrieval=dict(num_neighbours=16, flip_index=kinect_flip_index),
+        bank=dict(
+            ann_file=ann_file,
+            split='train',
+            normalize='3d',
+            max_size=2048,
+            cache='work_dirs/banks/utkinect_train_u32.npz')),
+    # no stage 1: the learned correction of ① has not beaten its
+    # training-free base (docs/experiments/safe_restoration.md); for the
+    # paper's ①, train the stage-1 config and set its work dir here
+    completion_checkpoint=None,
     decomposition=dict(
         type='SpatialDecomposition',
         in_channels=3,

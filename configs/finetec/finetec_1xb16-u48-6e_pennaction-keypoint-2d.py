@@ -10,8 +10,8 @@ model = dict(
     completion=dict(
         clip_len=48,
         # the module's default retrieval timing (chosen at 48 frames)
-        retrieval=dict(_delete_=True, num_neighbours=16, flip_index='coco')),
-    completion_checkpoint='work_dirs/completion_1xb64-u48-1200_pennaction-keypoint-2d')
+        retrieval=dict(_delete_=True, num_neighbours=16, flip_index='coco'),
+        bank=dict(cache='work_dirs/banks/pennaction_train_u48.npz')))
 
 clip_len = 48
 train_pipeline = [

@@ -1,9 +1,8 @@
 # FineTec on NTU RGB+D 60 (cross-subject, 2D HRNet), stage 2: the recognizer,
-# with the stage-1 completion module ① frozen in front (① completion -> ②
+# with the completion module ① frozen in front (① completion -> ②
 # spatial decomposition -> ③ physics-driven acceleration -> ST-GCN++; the model
-# is ../_base_/models/finetec_coco2d.py). Stage 1 first, its work dir is
-# completion_checkpoint below:
-#   python tools/train.py configs/finetec/completion_1xb64-u100-40k_ntu60-xsub-keypoint-2d.py
+# is ../_base_/models/finetec_coco2d.py). ① is training-free
+# (no stage 1 to run first):
 #   python tools/train.py configs/finetec/finetec_8xb16-u100-80e_ntu60-xsub-keypoint-2d.py
 #   python tools/test.py configs/finetec/finetec_8xb16-u100-80e_ntu60-xsub-keypoint-2d.py CHECKPOINT
 #
@@ -28,9 +27,21 @@ custom_hooks = [
 ]
 
 model = dict(
-    completion=dict(clip_len=100),
-    # stage 1's work dir (its last checkpoint) or a checkpoint file
-    completion_checkpoint='work_dirs/completion_1xb64-u100-40k_ntu60-xsub-keypoint-2d',
+    completion=dict(
+        clip_len=100,
+        # training-free ①: Akima + the detail of the 16 closest training
+        # sequences, made safe by self-validation; the bank is the
+        # training split (cached after the first run)
+        retrieval=dict(num_neighbours=16, flip_index='coco'),
+        bank=dict(
+            ann_file='data/skeleton/ntu60_2d.pkl',
+            split='xsub_train',
+            max_size=2048,
+            cache='work_dirs/banks/ntu60-xsub_xsub_train_u100.npz')),
+    # no stage 1: the learned correction of ① has not beaten its
+    # training-free base (docs/experiments/safe_restoration.md); for the
+    # paper's ①, train the stage-1 config and set its work dir here
+    completion_checkpoint=None,
     cls_head=dict(num_classes=60))
 
 dataset_type = 'SafePoseDataset'

@@ -282,6 +282,26 @@ def format_sweep(results: Dict) -> str:
     return '\n'.join(out)
 
 
+def format_setting(results: Dict, ratio: float) -> str:
+    """Models side by side at one missing ratio: top-1 / mean class
+    accuracy per strategy, the models as rows."""
+    meta = results['meta']
+    ratio = parse_ratio(ratio)
+    if ratio not in meta['ratios']:
+        raise ValueError(f'The sweep has no ratio {ratio:g} (it has '
+                         f'{meta["ratios"]}).')
+    cells = {(r['model'], r['strategy']): r for r in results['rows']
+             if r['ratio'] == ratio}
+    table = [[model['name']] + [
+        f"{format_number(cells[(model['name'], s)]['top1'] * 100, 1)} / "
+        f"{format_number(cells[(model['name'], s)]['mean_class_acc'] * 100, 1)}"
+        for s in meta['strategies']
+    ] for model in meta['models']]
+    header = [f'{ratio:.0%} missing: top-1 / mean class %'] + \
+        list(meta['strategies'])
+    return render_table(header, table)
+
+
 def write_sweep(results: Dict, out_dir: str,
                 stem: str = 'corruption_sweep') -> Tuple[str, str, str]:
     """``{stem}.json``, ``{stem}.csv`` and ``{stem}.png`` (top-1 vs missing

@@ -1,6 +1,6 @@
 # Stage 2 of FineTec, tiny, on the synthetic data (tests only). Set
 # model.completion_checkpoint to the stage-1 work dir.
-_base_ = '../../configs/finetec/finetec_1xb16-u48-16e_gymsynth-moderate-keypoint-2d.py'
+_base_ = '../../configs/finetec/finetec_1xb32-u48-15e_gymsynth-moderate-keypoint-2d.py'
 
 model = dict(
     completion=dict(hidden_channels=8),

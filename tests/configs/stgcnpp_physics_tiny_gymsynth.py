@@ -1,5 +1,5 @@
 # A tiny stock ST-GCN++ with the physics-acceleration neck (tests only).
-_base_ = '../../configs/finetec/stgcnpp-physics_1xb16-joint-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = '../../configs/finetec/stgcnpp-physics_1xb32-joint-u48-15e_gymsynth-keypoint-2d.py'
 
 model = dict(
     neck=dict(hidden_channels=16),

@@ -1,6 +1,6 @@
 # A tiny stock ST-GCN++ trained on CLEAN synthetic data (tests only): the
 # "existing checkpoint" that plug-and-play restoration is put in front of.
-_base_ = '../../configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-16e_gymsynth-clean-keypoint-2d.py'
+_base_ = '../../configs/baselines/stgcnpp/stgcnpp_1xb32-joint-u48-15e_gymsynth-clean-keypoint-2d.py'
 
 model = dict(
     backbone=dict(base_channels=8, num_stages=2, inflate_stages=[],

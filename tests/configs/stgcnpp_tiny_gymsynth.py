@@ -1,7 +1,7 @@
 # A tiny ST-GCN++ on the synthetic Gym-format data, for end-to-end tests of
 # the train/test tools. Pass the data file with
 # --cfg-options train_dataloader.dataset.ann_file=... (and val/test).
-_base_ = '../../configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-16e_gymsynth-moderate-keypoint-2d.py'
+_base_ = '../../configs/baselines/stgcnpp/stgcnpp_1xb32-joint-u48-15e_gymsynth-moderate-keypoint-2d.py'
 
 model = dict(
     backbone=dict(base_channels=8, num_stages=2, inflate_stages=[],

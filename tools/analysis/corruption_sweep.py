@@ -29,6 +29,7 @@ import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
 from finetec_mmaction.evaluation.corruption_sweep import (SWEEP_RATIOS,
                                                           SWEEP_STRATEGIES,
                                                           SweepModel,
+                                                          format_setting,
                                                           format_sweep,
                                                           run_sweep,
                                                           unique_names,
@@ -73,6 +74,10 @@ def parse_args(argv=None):
         'test_dataloader.dataset.ann_file=data/x.pkl')
     parser.add_argument('--no-progress', action='store_true',
                         help='hide the progress bar')
+    parser.add_argument(
+        '--summary', metavar='RATIO',
+        help='also print the models side by side at this missing ratio '
+        '(one of --ratios, e.g. 0.75)')
     args = parser.parse_args(argv)
     if len(args.models) % 2:
         parser.error('pass CONFIG CHECKPOINT pairs (got an odd number of '
@@ -109,6 +114,8 @@ def main(argv=None):
     print(format_sweep(results))
     paths = write_sweep(results, args.out_dir)
     print('\n' + '\n'.join(f'wrote {p}' for p in paths))
+    if args.summary is not None:
+        print('\n' + format_setting(results, args.summary))
     return results
 
 

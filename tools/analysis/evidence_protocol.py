@@ -11,7 +11,7 @@ trains and evaluates only what is missing, so the protocol is resumable.
 Example::
 
     python tools/analysis/evidence_protocol.py \
-        configs/evidence/evidence_pennaction-cpu.py \
+        configs/evidence/evidence_cpu.py \
         --work-dir work_dirs/evidence --seeds 0 1 2 --jobs 2
 
 Writes ``report/evidence.md``, ``evidence.json``, ``sweep.csv``,

@@ -29,17 +29,17 @@ def parse_args(argv=None):
         default=12,
         help=f'number of classes (at most {SYNTHETIC_GYM_MAX_CLASSES})')
     parser.add_argument(
-        '--train-per-class', type=int, default=30,
+        '--train-per-class', type=int, default=60,
         help='training samples per class')
     parser.add_argument(
-        '--test-per-class', type=int, default=10,
+        '--test-per-class', type=int, default=20,
         help='test samples per class')
     parser.add_argument(
         '--min-frames', type=int, default=24, help='shortest sequence')
     parser.add_argument(
         '--max-frames', type=int, default=72, help='longest sequence')
     parser.add_argument(
-        '--flight', type=float, nargs=2, default=(0.28, 0.32),
+        '--flight', type=float, nargs=2, default=(0.5, 0.6),
         metavar=('LOW', 'HIGH'),
         help='range of the fraction of a sequence spent in the air, where '
         'the classes differ')

@@ -7,14 +7,14 @@
 #   python tools/test.py configs/finetec/plugplay/THIS_FILE.py STGCNPP_CKPT
 #
 # STGCNPP_CKPT: any checkpoint of configs/baselines/stgcnpp/
-#   stgcnpp_1xb16-joint-u48-16e_gymsynth-*keypoint-2d.py
+#   stgcnpp_1xb32-joint-u48-15e_gymsynth-*keypoint-2d.py
 # (e.g. the -clean one). The classifier is that config's own model (inherited
 # below), so the checkpoint's backbone.* / cls_head.* keys load as is;
 # mmengine's note that the checkpoint lacks completion.* is expected (① comes
 # from completion_checkpoint). Other settings: --missing-ratio /
 # --missing-strategy of tools/test.py. Compare with the same checkpoint on
 # the baseline config itself (zero-filled) or its -interp / -dup children.
-_base_ = '../../baselines/stgcnpp/stgcnpp_1xb16-joint-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = '../../baselines/stgcnpp/stgcnpp_1xb32-joint-u48-15e_gymsynth-keypoint-2d.py'
 
 model = dict(
     type='RecognizerFineTec',

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...evaluation.statistics import class_means, mean_ci, paired_bootstrap
 from ...utils.io import atomic_write
-from ..completion_eval import _json_safe, atomic_write_text
+from ...utils.io import atomic_write_text, json_safe
 from .runs import Run, cell_is_current, read_cell, read_done
 from .spec import ProtocolSpec, cell_name
 
@@ -342,7 +342,7 @@ def write_report(spec: ProtocolSpec, runs: Sequence[Run],
     paths = [osp.join(out_dir, name) for name in
              ('evidence.md', 'evidence.json', 'sweep.csv', 'bootstrap.csv')]
     atomic_write_text(paths[0], markdown + '\n')
-    atomic_write_text(paths[1], json.dumps(_json_safe(dict(
+    atomic_write_text(paths[1], json.dumps(json_safe(dict(
         spec=spec.filename, seeds=spec.seeds, reference=spec.reference,
         ratios=spec.ratios, strategies=spec.strategies,
         mask_seed=spec.mask_seed, costs=costs,

@@ -7,8 +7,8 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
-from ..completion_eval import _leaf_dataset, _plain
-from ..corruption_sweep import _type_name, corrupted_pipeline
+from ...evaluation.corruption_sweep import corrupted_pipeline
+from ...utils.config import leaf_dataset, to_plain, type_name
 from .spec import DatasetEntry, ModelEntry, ProtocolSpec
 
 #: Dataloaders of a training config and the part of the data each one gets.
@@ -18,30 +18,30 @@ LOADERS = dict(train_dataloader='train', val_dataloader='val',
 
 def _pipelines(cfg) -> Dict[str, Dict]:
     """The leaf dataset config of each dataloader the config has."""
-    return {loader: _leaf_dataset(cfg[loader]['dataset'])
+    return {loader: leaf_dataset(cfg[loader]['dataset'])
             for loader in LOADERS if cfg.get(loader)}
 
 
 def without_corruption(pipeline: Sequence[Dict]) -> List[Dict]:
     """The pipeline minus its ``TemporalCorruption`` (clean training)."""
-    return [copy.deepcopy(_plain(t)) for t in pipeline
-            if _type_name(t) != 'TemporalCorruption']
+    return [copy.deepcopy(to_plain(t)) for t in pipeline
+            if type_name(t) != 'TemporalCorruption']
 
 
 def apply_pipeline_options(pipelines: Dict[str, Dict], options: Dict,
                            name: str) -> None:
     """Update every transform of each type in ``options`` (in place)."""
-    for type_name, kwargs in options.items():
+    for transform_type, kwargs in options.items():
         found = False
         for dataset in pipelines.values():
             for transform in dataset['pipeline']:
-                if _type_name(transform) == type_name:
-                    transform.update(_plain(kwargs))
+                if type_name(transform) == transform_type:
+                    transform.update(to_plain(kwargs))
                     found = True
         if not found:
             raise ValueError(f'model {name!r}: pipeline_options names '
-                             f'{type_name!r}, which no pipeline of its config '
-                             'has.')
+                             f'{transform_type!r}, which no pipeline of its '
+                             'config has.')
 
 
 def apply_budget(cfg, budget: Dict) -> None:
@@ -75,7 +75,7 @@ def completion_cfg(cfg, dataset: DatasetEntry) -> Optional[Dict]:
     model = cfg.model
     if not model.get('completion') or model.get('completion_checkpoint'):
         return None
-    completion = _plain(model.completion)
+    completion = to_plain(model.completion)
     bank = dict(completion.get('bank') or {})
     bank.pop('cache', None)  # a cache file may hold another split's bank
     bank.pop('file', None)
@@ -133,10 +133,10 @@ def build_run_config(spec: ProtocolSpec, dataset: DatasetEntry,
         options = spec.train_corruption if corruption == 'default' \
             else corruption
         train['pipeline'] = corrupted_pipeline(
-            train['pipeline'], **dict(_plain(options), test_mode=False))[0]
+            train['pipeline'], **dict(to_plain(options), test_mode=False))[0]
     val = datasets['val_dataloader']
     val['pipeline'] = corrupted_pipeline(
-        val['pipeline'], **dict(_plain(spec.val_corruption), test_mode=True,
+        val['pipeline'], **dict(to_plain(spec.val_corruption), test_mode=True,
                                 seed=spec.mask_seed))[0]
     apply_pipeline_options(datasets, model.pipeline_options, model.name)
     apply_budget(cfg, dataset.budget)

@@ -29,7 +29,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ...utils.io import atomic_write, resolve_checkpoint
-from ..completion_eval import atomic_write_text
+from ...utils.io import atomic_write_text
 from .spec import cell_name
 
 DONE = '.done'
@@ -238,13 +238,13 @@ class EvalTask:
 def _split_dataset_cfg(cfg, split: str):
     """The test dataset config of a run config, on the val or test split,
     and its test pipeline (the model's own)."""
-    from ..completion_eval import _config_pipeline, _leaf_dataset, _plain
-    dataset, pipeline = _config_pipeline(cfg)
-    dataset = _plain(dataset)
+    from ...utils.config import leaf_dataset, loader_pipeline, to_plain
+    dataset, pipeline = loader_pipeline(cfg)
+    dataset = to_plain(dataset)
     if split == 'val':
-        dataset['split'] = _plain(_leaf_dataset(
+        dataset['split'] = to_plain(leaf_dataset(
             cfg.val_dataloader.dataset)['split'])
-    return dataset, [_plain(t) for t in pipeline]
+    return dataset, [to_plain(t) for t in pipeline]
 
 
 def evaluate_cells(task: EvalTask) -> Dict:
@@ -263,8 +263,8 @@ def evaluate_cells(task: EvalTask) -> Dict:
     from mmaction.registry import DATASETS
     from ...engine.hooks.corruption_digest_hook import corruption_digest
     from ...models.recognizers import RestorationCache, restoration_cache
-    from ..completion_eval import load_recognizer
-    from ..corruption_sweep import predict, sweep_pipeline
+    from ...models.loading import load_recognizer
+    from ...evaluation.corruption_sweep import predict, sweep_pipeline
     start, cpu = time.time(), cpu_seconds()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     done = evaluated = 0

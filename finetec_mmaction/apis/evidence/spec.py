@@ -25,9 +25,9 @@ from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.config import Config
 
-from ...core.masking import check_strategy
+from ...core.masking import check_strategy, parse_ratio
 from ...datasets.splits import holdout_split
-from ..completion_eval import _plain, parse_ratio
+from ...utils.config import to_plain
 
 #: Defaults of a spec (every key may be set in the spec file).
 DEFAULTS = dict(
@@ -134,14 +134,14 @@ def cell_name(strategy: Optional[str], ratio: float) -> str:
 
 
 def _merged(defaults: Dict, value) -> Dict:
-    value = _plain(value) if value is not None else {}
+    value = to_plain(value) if value is not None else {}
     out = copy.deepcopy(defaults)
     out.update(value)
     return out
 
 
 def _model_entry(name: str, value, where: str) -> ModelEntry:
-    value = _plain(value)
+    value = to_plain(value)
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise ValueError(f'{where}: model {name!r} must be (config, '
@@ -192,7 +192,7 @@ def load_spec(path: str,
             and the entry.
     """
     raw = Config.fromfile(path)
-    get = {k: _plain(raw.get(k, v)) for k, v in DEFAULTS.items()}
+    get = {k: to_plain(raw.get(k, v)) for k, v in DEFAULTS.items()}
     sweep = _merged(DEFAULTS['sweep'], raw.get('sweep'))
     severe = _merged(DEFAULTS['severe'], raw.get('severe'))
     boot = _merged(DEFAULTS['bootstrap'], raw.get('bootstrap'))
@@ -201,7 +201,7 @@ def load_spec(path: str,
                          '(datasets=dict(NAME=dict(ann_file=..., '
                          'models=dict(...)))).')
     datasets = []
-    for name, value in _plain(raw.datasets).items():
+    for name, value in to_plain(raw.datasets).items():
         where = f'{path}: dataset {name!r}'
         slugify(name)
         if not value.get('ann_file') or not value.get('models'):

@@ -10,6 +10,7 @@ a buffer so that it travels inside checkpoints.
 """
 import json
 import logging
+import os
 import os.path as osp
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
@@ -94,6 +95,30 @@ def _normalize_3d(kp: np.ndarray) -> np.ndarray:
     results = PreNormalize3D().transform(
         dict(keypoint=kp.copy(), total_frames=kp.shape[1]))
     return results['keypoint']
+
+
+def bank_recipe(cfg: Dict) -> Dict:
+    """What a bank built from ``cfg`` (``ann_file``, ``split`` and the
+    :meth:`SkeletonBank.from_annotations` options) depends on, to tell a
+    stale cache: the options, and the annotation file's size and
+    modification time."""
+    recipe = {k: v for k, v in cfg.items() if k != 'meta'}
+    recipe.setdefault('frame_sampling', FRAME_SAMPLINGS[0])
+    path = cfg.get('ann_file')
+    if path and osp.isfile(path):
+        stat = os.stat(path)
+        recipe['ann_file_stat'] = [stat.st_size, stat.st_mtime_ns]
+    return json.loads(json.dumps(recipe, default=str))
+
+
+def stale_keys(meta: Dict, recipe: Dict) -> list:
+    """The keys of ``recipe`` a cached bank's ``meta`` disagrees with
+    (``['recipe']`` for a bank cached before recipes were recorded)."""
+    cached = meta.get('recipe')
+    if cached is None:
+        return ['recipe']
+    return sorted(k for k in set(cached) | set(recipe)
+                  if cached.get(k) != recipe.get(k))
 
 
 class SkeletonBank(nn.Module):
@@ -440,19 +465,19 @@ class SkeletonBank(nn.Module):
                 raise ValueError('A bank dict needs "file" or "ann_file", got '
                                  f'keys {sorted(cfg)}.')
             cache = cfg.pop('cache', None)
+            recipe = bank_recipe(cfg)
             if cache and osp.isfile(cache):
                 cached = cls.load(cache, **layout)
-                # banks cached before frame_sampling existed were resampled
-                built = cached.meta.get('frame_sampling', 'resample')
-                wanted = cfg.get('frame_sampling', FRAME_SAMPLINGS[0])
-                if built == wanted:
+                stale = stale_keys(cached.meta, recipe)
+                if not stale:
                     return cached
                 print_log(
-                    f'skeleton bank cache {cache} was built with '
-                    f'frame_sampling={built!r}, not {wanted!r}: rebuilding '
-                    'it.',
+                    f'skeleton bank cache {cache} was built with other '
+                    f'{", ".join(stale)} (its file, split or options '
+                    'changed): rebuilding it.',
                     logger='current',
                     level=logging.WARNING)
+            cfg['meta'] = dict(cfg.get('meta') or {}, recipe=recipe)
             bank = cls.from_pickle(cfg.pop('ann_file'), clip_len, **cfg)
             bank = cls(bank.sequences if len(bank) else None, meta=bank.meta,
                        **layout)

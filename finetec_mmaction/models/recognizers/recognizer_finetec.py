@@ -43,7 +43,9 @@ class RecognizerFineTec(RecognizerGCN):
             ``CompletionPretrainer``), or its work dir (the checkpoint named
             in its ``last_checkpoint`` is used), whose ``completion.*``
             weights, skeleton bank included, are loaded and frozen. ``None`` keeps the
-            untrained module, which restores by linear interpolation.
+            untrained module: its training-free restoration
+            (:class:`~finetec_mmaction.models.completion.TrainingFreeRestoration`,
+            the bank from its config).
         freeze_completion (bool): Freeze ① (the paper's stage 2).
             Defaults to True.
         decomposition (dict, optional): ``SpatialDecomposition`` config.

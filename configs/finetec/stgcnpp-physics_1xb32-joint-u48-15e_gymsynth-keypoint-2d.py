@@ -2,7 +2,7 @@
 # ST-GCN++ (joint) on the embedded synthetic Gym-format set; its accelerations
 # (x, y) are appended to the (x, y, score) input channels. Data and schedule as
 # in the baseline.
-_base_ = '../baselines/stgcnpp/stgcnpp_1xb16-joint-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = '../baselines/stgcnpp/stgcnpp_1xb32-joint-u48-15e_gymsynth-keypoint-2d.py'
 
 model = dict(
     type='RecognizerFineTec',

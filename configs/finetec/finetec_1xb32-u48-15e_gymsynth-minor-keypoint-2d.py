@@ -1,7 +1,7 @@
 # FineTec on the embedded synthetic Gym-format set, the paper's protocol at
 # minor frame loss: 25 % of the frames of every sequence missing at random, in
 # training and in test.
-_base_ = 'finetec_1xb16-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = 'finetec_1xb32-u48-15e_gymsynth-keypoint-2d.py'
 
 level = dict(ratio='minor', strategy='random')
 # the root's pipelines, their TemporalCorruption set to this level

@@ -1,7 +1,7 @@
 # Stock ST-GCN++ (joint) on the embedded synthetic Gym-format set: the missing
 # frames linearly interpolated from the nearest observed frames before the GCN
 # sees them, the classical restoration FineTec is compared with.
-_base_ = 'stgcnpp_1xb16-joint-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = 'stgcnpp_1xb32-joint-u48-15e_gymsynth-keypoint-2d.py'
 
 fill = dict(type='InterpolateMissingFrames')
 # the root's pipelines with the fill right after TemporalCorruption (index 1,

@@ -2,7 +2,7 @@
 # tested on clean sequences (no missing frames): the upper bound, and the
 # classifier behind which tools/analysis/completion_benchmark.py puts each
 # restoration.
-_base_ = 'stgcnpp_1xb16-joint-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = 'stgcnpp_1xb32-joint-u48-15e_gymsynth-keypoint-2d.py'
 
 # the root's pipelines without TemporalCorruption
 train_pipeline = [

@@ -1,7 +1,7 @@
 # Stock ST-GCN++ (joint) on the embedded synthetic Gym-format set, the paper's
 # protocol at moderate frame loss: 50 % of the frames of every sequence missing
 # at random, in training and in test.
-_base_ = 'stgcnpp_1xb16-joint-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = 'stgcnpp_1xb32-joint-u48-15e_gymsynth-keypoint-2d.py'
 
 level = dict(ratio='moderate', strategy='random')
 # the root's pipelines, their TemporalCorruption set to this level

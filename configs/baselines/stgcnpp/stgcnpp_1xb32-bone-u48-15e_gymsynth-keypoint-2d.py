@@ -1,7 +1,7 @@
 # Stock ST-GCN++ on the embedded synthetic Gym-format set, bone stream:
 # GenSkeFeat turns joints into bones (joint minus parent), as MMAction2's
 # stgcnpp_8xb16-bone-* configs do.
-_base_ = 'stgcnpp_1xb16-joint-u48-16e_gymsynth-keypoint-2d.py'
+_base_ = 'stgcnpp_1xb32-joint-u48-15e_gymsynth-keypoint-2d.py'
 
 train_pipeline = [
     dict(t, feats=['b']) if t['type'] == 'GenSkeFeat' else t
