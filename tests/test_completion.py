@@ -448,15 +448,40 @@ def test_loss_is_differentiable_and_reaches_all_weights():
     gt = smooth(4, 24, 17, 3)
     valid = random_valid((4, 24), 0.5)
     losses = model.loss(gt * valid[..., None, None], gt, valid)
-    assert set(losses) == {'loss_icl', 'mse_query', 'mse_prompt'}
-    assert torch.allclose(losses['loss_icl'],
-                          losses['mse_query'] + losses['mse_prompt'])
+    assert set(losses) == {'loss_icl', 'mse_query', 'mse_prompt',
+                           'worse_than_base'}
+    assert torch.allclose(
+        losses['loss_icl'], losses['mse_query'] + losses['mse_prompt'] +
+        losses['worse_than_base'])
     losses['loss_icl'].backward()
     for name, p in model.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
     # the bank is a buffer (saved in checkpoints), not a parameter
     assert 'bank.sequences' in model.state_dict()
     assert 'bank.sequences' not in dict(model.named_parameters())
+
+
+def test_the_correction_is_penalised_where_it_is_worse_than_its_base():
+    """Untrained, the correction is zero and so is the hinge; a correction
+    that makes clips worse than the training-free base is penalised by as
+    much, one that makes them better is not."""
+    from finetec_mmaction.models.completion.losses import worse_than_base
+    gt = smooth(4, 24, 17, 3)
+    valid = random_valid((4, 24), 0.5)
+    untrained = make_model().train()
+    assert float(untrained.loss(gt * valid[..., None, None], gt,
+                                valid)['worse_than_base']) == 0
+    base = gt + 0.1
+    worse, better = gt + 0.2, gt + 0.05
+    missing = ~valid
+    assert float(worse_than_base(better, base, gt, missing)) == 0
+    per_clip_gap = 0.2**2 - 0.1**2
+    assert float(worse_than_base(worse, base, gt, missing)) == \
+        pytest.approx(per_clip_gap, rel=1e-4)
+    # only clips that got worse count: one of four here
+    mixed = torch.cat([worse[:1], better[1:]])
+    assert float(worse_than_base(mixed, base, gt, missing)) == \
+        pytest.approx(per_clip_gap / 4, rel=1e-4)
 
 
 # ------------------------------------------------------------------ prompts
@@ -784,7 +809,8 @@ def test_mpjpe_reconstruction_loss_on_a_hand_computed_example():
     gt = smooth(2, 24, 17, 3)
     valid = random_valid((2, 24), 0.5)
     losses = model.loss(gt * valid[..., None, None], gt, valid)
-    assert set(losses) == {'loss_icl', 'mpjpe_query', 'mpjpe_prompt'}
+    assert set(losses) == {'loss_icl', 'mpjpe_query', 'mpjpe_prompt',
+                           'worse_than_base'}
     losses['loss_icl'].backward()
     assert all(torch.isfinite(p.grad).all()
                for p in model.parameters() if p.grad is not None)

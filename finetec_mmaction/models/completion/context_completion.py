@@ -47,7 +47,7 @@ from ...core.retrieval import RetrievalBank
 from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
                              frame_speed, resolve_ratio, sample_valid_mask)
 from .bank import BankSource, SkeletonBank
-from .losses import RECONSTRUCTION_LOSSES
+from .losses import RECONSTRUCTION_LOSSES, worse_than_base
 from .mlp_units import SpatialMLP, TemporalMLP, dct_lowpass
 from .restoration import (TrainingFreeRestoration, check_retrieval,
                           check_self_validation)
@@ -145,6 +145,11 @@ class ContextAwareCompletion(BaseModule):
             the restoration benchmark scores. Defaults to ``'mse'``.
         prompt_loss_weight (float): Weight of the prompt term inside
             ``L_ICL``. Defaults to 1.0.
+        no_worse_weight (float): Weight of a hinge on the clips the learned
+            correction restores worse than its training-free base
+            (:func:`~.losses.worse_than_base`; the correction starts at zero,
+            so the hinge starts at zero too). ``0`` gives the paper's
+            ``L_ICL``. Defaults to 1.0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -170,6 +175,7 @@ class ContextAwareCompletion(BaseModule):
                  loss_weight: float = 1.0,
                  reconstruction_loss: str = 'mse',
                  prompt_loss_weight: float = 1.0,
+                 no_worse_weight: float = 1.0,
                  init_cfg: Optional[Union[Dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if set(unit_order) - {'S', 'T'} or not unit_order:
@@ -216,6 +222,7 @@ class ContextAwareCompletion(BaseModule):
                 f'{sorted(RECONSTRUCTION_LOSSES)}, got {reconstruction_loss!r}.')
         self.reconstruction_loss = reconstruction_loss
         self.prompt_loss_weight = prompt_loss_weight
+        self.no_worse_weight = no_worse_weight
 
         self.bank = SkeletonBank.build(bank, clip_len, num_joints,
                                        num_channels)
@@ -376,6 +383,7 @@ class ContextAwareCompletion(BaseModule):
                               self._correct(p_filled, p_env, p_h))
         return dict(
             s_base=s_base.reshape(lead + s_base.shape[1:]),
+            base=q_filled,
             lead=lead,
             valid=valid,
             present=present,
@@ -420,9 +428,9 @@ class ContextAwareCompletion(BaseModule):
 
         Returns:
             dict: ``loss_icl`` (the weighted sum that is optimised) and the
-            detached terms ``{reconstruction_loss}_query`` and
-            ``{reconstruction_loss}_prompt`` (e.g. ``mse_query``) for
-            logging.
+            detached terms ``{reconstruction_loss}_query``,
+            ``{reconstruction_loss}_prompt`` (e.g. ``mse_query``) and
+            ``worse_than_base`` for logging.
         """
         out = self._run(x, valid)
         s_base = out['s_base'].reshape(out['valid'].shape + x.shape[-2:])
@@ -434,11 +442,17 @@ class ContextAwareCompletion(BaseModule):
         rec_prompt = criterion(out['prompt_recon'][..., :cc],
                                out['prompt_context'][..., :cc],
                                ~out['prompt_valid'])
+        # the correction must earn its keep: clips it makes worse than the
+        # training-free base it starts from are penalised
+        worse = worse_than_base(s_base[..., :cc], out['base'][..., :cc],
+                                gt[..., :cc], missing)
         loss = self.loss_weight * (
-            rec_query + self.prompt_loss_weight * rec_prompt)
+            rec_query + self.prompt_loss_weight * rec_prompt +
+            self.no_worse_weight * worse)
         name = self.reconstruction_loss
         return {
             'loss_icl': loss,
             f'{name}_query': rec_query.detach(),
-            f'{name}_prompt': rec_prompt.detach()
+            f'{name}_prompt': rec_prompt.detach(),
+            'worse_than_base': worse.detach()
         }

@@ -31,3 +31,23 @@ def masked_joint_error(pred: torch.Tensor, target: torch.Tensor,
 
 
 RECONSTRUCTION_LOSSES = {'mse': masked_mse, 'mpjpe': masked_joint_error}
+
+
+def worse_than_base(pred: torch.Tensor, base: torch.Tensor,
+                    target: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
+    """Hinge on clips the correction makes worse than the base it corrects:
+    the mean over clips of ``max(0, MSE(pred) - MSE(base))``, each over the
+    clip's selected frames (the base carries no gradient).
+
+    Args:
+        pred, base, target (torch.Tensor): ``(B, T, K, C)``.
+        frames (torch.Tensor): ``(B, T)`` bool.
+    """
+    weight = frames[..., None, None].to(pred.dtype)
+    count = (weight.sum((1, 2, 3)) * pred.shape[-1] * pred.shape[-2]).clamp(
+        min=1)
+
+    def per_clip(x):
+        return ((x - target)**2 * weight).sum((1, 2, 3)) / count
+
+    return (per_clip(pred) - per_clip(base.detach())).clamp(min=0).mean()
