@@ -85,7 +85,10 @@ class SafePoseDataset(PoseDataset):
         annos, indices = select_split(data, self.split, self.ann_file)
         self._num_selected = len(annos)
         if self.split is not None:
-            self._num_split_ids = len(data['split'][self.split])
+            # a carved part (a dict) lists the ids of the split it is cut from
+            listed = self.split['split'] if isinstance(self.split, dict) \
+                else self.split
+            self._num_split_ids = len(data['split'][listed])
         data_list, skipped = validate_annotations(
             annos,
             self.ann_file,
