@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..models.completion import TrainingFreeRestoration
+
 __all__ = ['ScoreModel', 'input_shape', 'example_input', 'dataset_inputs',
            'export_onnx', 'onnx_session', 'compare_scores',
            'benchmark_latency']
@@ -123,12 +125,18 @@ def export_onnx(model: nn.Module,
     export time; onnxruntime optimises the graph again when it loads it).
 
     The model is run once in PyTorch first: ②'s seeded test-time draws are
-    made there and enter the graph as constants.
+    made there and enter the graph as constants, and so do the terms ①'s
+    training-free restoration derives from its bank (pinned for the export).
     """
     scorer = ScoreModel(model).eval()
     example = example_input(shape)
     with torch.no_grad():
         scorer(example)
+    restorations = [(m.restoration, m.bank.sequences) for m in model.modules()
+                    if isinstance(getattr(m, 'restoration', None),
+                                  TrainingFreeRestoration)]
+    for restoration, sequences in restorations:
+        restoration.pin(sequences, example.dtype)
     folder = osp.dirname(osp.abspath(out_file))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix='.onnx',
@@ -146,6 +154,8 @@ def export_onnx(model: nn.Module,
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out_file)
     finally:
+        for restoration, _ in restorations:
+            restoration.unpin()
         if osp.exists(tmp):
             os.remove(tmp)
     return out_file

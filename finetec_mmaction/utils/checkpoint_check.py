@@ -106,9 +106,10 @@ def use_bundled_completion(model_cfg, checkpoint: str) -> bool:
     Returns:
         bool: Whether the config was changed.
     """
-    if not model_cfg.get('completion') or \
-            model_cfg.get('completion_checkpoint') is None:
+    if not model_cfg.get('completion'):
         return False
+    # also for a training-free ① (completion_checkpoint=None): its bank is
+    # in the checkpoint too
     if not holds_completion_weights(load_state_dict_file(checkpoint)):
         return False
     model_cfg['completion_checkpoint'] = None

@@ -105,9 +105,29 @@ class TrainingFreeRestoration:
         self.coord_channels = coord_channels
         # (bank tensor, its version, dtype) -> derived terms
         self._caches: Dict[str, tuple] = {}
+        self._pinned: Dict[str, object] = {}
+
+    def pin(self, sequences: torch.Tensor, dtype: torch.dtype) -> None:
+        """Make the bank's derived terms now and use them whatever tensor
+        the bank is seen as later, until :meth:`unpin`: an exporter traces
+        the module with stand-ins for its buffers, and the terms (from a
+        seeded, numpy-drawn self-validation) then enter the graph as
+        constants."""
+        self._pinned = {}
+        if self.retrieval is not None:
+            pinned = dict(retrieval=self.retrieval_bank(sequences, dtype))
+            if self.self_validation is not None:
+                pinned['blend'] = self.blend_table(sequences, dtype)
+            self._pinned = pinned
+
+    def unpin(self) -> None:
+        """Back to terms keyed on the bank (see :meth:`pin`)."""
+        self._pinned = {}
 
     def _cached(self, name: str, sequences: torch.Tensor,
                 dtype: torch.dtype, make):
+        if name in self._pinned:
+            return self._pinned[name]
         key = (sequences, sequences._version, dtype)
         cached = self._caches.get(name)
         # the key holds the tensor itself, so while cached it cannot be
