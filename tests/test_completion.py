@@ -26,8 +26,7 @@ from finetec_mmaction.models.completion import (CompletionPretrainer,
                                                 ContextAwareCompletion,
                                                 SkeletonBank,
                                                 resample_sequence)
-from finetec_mmaction.models.completion import \
-    context_completion as completion_module
+from finetec_mmaction.models.completion import prompts as completion_module
 from finetec_mmaction.models.completion import (dct_lowpass,
                                                 masked_joint_error,
                                                 masked_mse)

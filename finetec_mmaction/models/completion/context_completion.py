@@ -44,11 +44,11 @@ from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 from ...core.fill import FILLS, bounded_fill, frame_validity, gap_distances
 from ...core.retrieval import RetrievalBank
-from ...core.masking import (PAPER_STRATEGIES, STRATEGIES, choose_strategy,
-                             frame_speed, resolve_ratio, sample_valid_mask)
+from ...core.masking import PAPER_STRATEGIES, STRATEGIES, resolve_ratio
 from .bank import BankSource, SkeletonBank
 from .losses import RECONSTRUCTION_LOSSES, worse_than_base
 from .mlp_units import SpatialMLP, TemporalMLP, dct_lowpass
+from .prompts import sample_prompt_pairs
 from .restoration import (TrainingFreeRestoration, check_retrieval,
                           check_self_validation)
 
@@ -257,37 +257,20 @@ class ContextAwareCompletion(BaseModule):
 
     # ------------------------------------------------------------- prompts
     def sample_prompts(self, num: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Draw ``num`` prompt pairs from the bank.
-
-        In training the draw follows torch's global RNG (seeded by the
-        runner); in eval mode it is fixed by ``test_prompt_seed``. Masks come
-        from :func:`finetec_mmaction.core.masking.sample_valid_mask`, the
-        same implementation as the data corruption.
+        """Draw ``num`` prompt pairs from the bank
+        (:func:`~.prompts.sample_prompt_pairs`): in training from torch's
+        global RNG (seeded by the runner), in eval mode fixed by
+        ``test_prompt_seed``.
 
         Returns:
             tuple: ``S_context`` ``(num, T, K, C)`` and its validity mask
-            ``(num, T)`` bool (``S_mask`` = ``S_context`` zeroed where it is
-            ``False``).
+            ``(num, T)`` bool.
         """
         self.bank.check_nonempty()
-        if self.training:
-            seed = int(torch.randint(0, 2**31 - 1, (1, )).item())
-        else:
-            seed = self.test_prompt_seed
-        rng = np.random.default_rng(seed)
-        index = rng.integers(0, len(self.bank), num)
-        device = self.bank.sequences.device
-        context = self.bank.sequences[torch.as_tensor(index, device=device)]
-        masks = []
-        for i in range(num):
-            strategy = choose_strategy('mixed', rng, self.prompt_strategies)
-            speed = frame_speed(context[i, None].cpu().numpy()) \
-                if strategy == 'motion' else None
-            masks.append(
-                sample_valid_mask(self.clip_len,
-                                  resolve_ratio(self.prompt_ratio, rng),
-                                  strategy, rng, speed=speed))
-        return context, torch.as_tensor(np.stack(masks), device=device)
+        seed = int(torch.randint(0, 2**31 - 1, (1, )).item()) \
+            if self.training else self.test_prompt_seed
+        return sample_prompt_pairs(self.bank.sequences, num, seed,
+                                   self.prompt_ratio, self.prompt_strategies)
 
     # ------------------------------------------------------------- network
     def _retrieval_bank(self, dtype: torch.dtype) -> RetrievalBank:
