@@ -163,8 +163,15 @@ def test_retrieval_detail_matches_brute_force(shifts, weighting):
         torch.testing.assert_close(
             out[b], torch.einsum('k,ktjc->tjc', weights, seqs - fill))
     assert out[valid].abs().max() == 0  # observed frames get no detail
-    with pytest.raises(ValueError, match='bank has 20 sequences'):
-        retrieval_detail(x, valid, bank, 20, skip_nearest=1)
+    # a small bank: all it has (less the skipped one), with a warning
+    with pytest.warns(UserWarning, match='bank has 20 sequences'):
+        few = retrieval_detail(x, valid, bank, 30, skip_nearest=1,
+                               weighting='mean')
+    torch.testing.assert_close(
+        few, retrieval_detail(x, valid, bank, 19, skip_nearest=1,
+                              weighting='mean'))
+    with pytest.raises(ValueError, match='leaves none'):
+        retrieval_detail(x, valid, bank, 3, skip_nearest=20)
     with pytest.raises(ValueError, match='differ'):
         retrieval_detail(x, valid, bank[:, :10], 3)
 

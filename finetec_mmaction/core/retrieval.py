@@ -7,6 +7,7 @@ finds them (all time shifts, playback rates, mirror images and scales in
 one product over the bank, :class:`RetrievalBank` holding the bank-only
 terms) and returns what each loses to the fill, averaged.
 """
+import warnings
 from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
@@ -197,7 +198,9 @@ def retrieval_detail(x: torch.Tensor,
             sequences, normalised like ``x``, or their
             :func:`prepare_retrieval_bank` at ``time_scales`` (to reuse it
             across calls).
-        num_neighbours (int): Neighbours averaged (``k``).
+        num_neighbours (int): Neighbours averaged (``k``); at most the
+            bank's sequences less ``skip_nearest`` (a warning says when a
+            small bank lowers it).
         skip_nearest (int): Closest bank sequences to leave out first (all
             their variants: shifts, rates, mirror image) -- 1 when ``x`` is itself
             in the bank (training on the split the bank was built from), so
@@ -257,10 +260,15 @@ def retrieval_detail(x: torch.Tensor,
     else:
         bank = prepare_retrieval_bank(bank.to(x.dtype), time_scales)
     num_seqs = bank.sequences.shape[1]
+    if num_seqs <= skip_nearest:
+        raise ValueError(f'The bank has {num_seqs} sequences; skipping '
+                         f'{skip_nearest} leaves none to retrieve.')
     if num_seqs < num_neighbours + skip_nearest:
-        raise ValueError(f'The bank has {num_seqs} sequences; '
-                         f'{num_neighbours} neighbours after skipping '
-                         f'{skip_nearest} need more.')
+        # a small dataset: average what the bank has rather than fail
+        warnings.warn(f'The bank has {num_seqs} sequences: retrieving '
+                      f'{num_seqs - skip_nearest} neighbours, not '
+                      f'{num_neighbours}.')
+        num_neighbours = num_seqs - skip_nearest
     if bank.sequences.shape[2:] != x.shape[1:]:
         raise ValueError(f'Bank sequences {tuple(bank.sequences.shape[2:])} '
                          f'and input {tuple(x.shape[1:])} differ in '

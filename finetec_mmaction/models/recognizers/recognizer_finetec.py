@@ -42,7 +42,8 @@ class RecognizerFineTec(RecognizerGCN):
         completion_checkpoint (str, optional): Stage-1 checkpoint (e.g. of
             ``CompletionPretrainer``), or its work dir (the checkpoint named
             in its ``last_checkpoint`` is used), whose ``completion.*``
-            weights, skeleton bank included, are loaded and frozen. ``None`` keeps the
+            weights, skeleton bank included, are loaded and frozen (the
+            config's ``completion.bank`` is then not read). ``None`` keeps the
             untrained module: its training-free restoration
             (:class:`~finetec_mmaction.models.completion.TrainingFreeRestoration`,
             the bank from its config).
@@ -71,24 +72,28 @@ class RecognizerFineTec(RecognizerGCN):
             train_cfg=train_cfg,
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor)
-        self.completion = MODELS.build(completion) if completion else None
-        self.decomposition = MODELS.build(decomposition) \
-            if decomposition else None
-        self.completion_checkpoint = completion_checkpoint
-        self.freeze_completion = freeze_completion and completion is not None
         if completion_checkpoint is not None and completion is None:
             raise ValueError('completion_checkpoint is set but the model has '
                              'no completion module (completion=None).')
+        self.completion_checkpoint = completion_checkpoint
+        if self._stage1_path() is not None:
+            # the stage-1 checkpoint holds the bank: its source data is not
+            # read (nor needed where the model is trained or tested)
+            completion = dict(completion, bank=None)
+        self.completion = MODELS.build(completion) if completion else None
+        self.decomposition = MODELS.build(decomposition) \
+            if decomposition else None
+        self.freeze_completion = freeze_completion and completion is not None
         self._load_completion()
         if self.freeze_completion:
             for param in self.completion.parameters():
                 param.requires_grad = False
 
-    def _load_completion(self) -> None:
-        """Load the stage-1 weights (at build time, so that testing an
-        existing checkpoint works, and again after ``init_weights``)."""
+    def _stage1_path(self) -> Optional[str]:
+        """The stage-1 checkpoint file (``None`` without one); a missing
+        one raises a ``FileNotFoundError`` that says what to do."""
         if self.completion_checkpoint is None:
-            return
+            return None
         # a stage-1 work dir stands for the checkpoint mmengine saved last
         path = resolve_checkpoint(self.completion_checkpoint)
         if not osp.isfile(path):
@@ -96,6 +101,14 @@ class RecognizerFineTec(RecognizerGCN):
                 f'Stage-1 completion checkpoint not found: {path}. Train '
                 'module ① first (e.g. tools/train.py configs/finetec/'
                 'completion_*.py) or set completion_checkpoint=None.')
+        return path
+
+    def _load_completion(self) -> None:
+        """Load the stage-1 weights (at build time, so that testing an
+        existing checkpoint works, and again after ``init_weights``)."""
+        path = self._stage1_path()
+        if path is None:
+            return
         load_completion_weights(self.completion, path, 'this model')
         MMLogger.get_current_instance().info(
             f'Loaded the frozen completion module from {path}')
