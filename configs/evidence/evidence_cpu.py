@@ -13,6 +13,7 @@ PENN = dict(
     WO_COMPLETION='configs/finetec/finetec-wo-completion_1xb16-u48-6e_pennaction-keypoint-2d.py',
     WO_DECOMPOSITION='configs/finetec/finetec-wo-decomposition_1xb16-u48-6e_pennaction-keypoint-2d.py',
     WO_PHYSICS='configs/finetec/finetec-wo-physics_1xb16-u48-6e_pennaction-keypoint-2d.py',
+    WO_BOTH='configs/finetec/finetec-wo-decomposition-physics_1xb16-u48-6e_pennaction-keypoint-2d.py',
     STGCNPP='configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-6e_pennaction-keypoint-2d.py',
     STGCNPP_INTERP='configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-6e_pennaction-interp-keypoint-2d.py',
     STGCNPP_CLEAN='configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-6e_pennaction-clean-keypoint-2d.py',
@@ -22,6 +23,7 @@ UTKINECT = dict(
     WO_COMPLETION='configs/finetec/finetec-wo-completion_1xb16-u32-80e_utkinect-keypoint-3d.py',
     WO_DECOMPOSITION='configs/finetec/finetec-wo-decomposition_1xb16-u32-80e_utkinect-keypoint-3d.py',
     WO_PHYSICS='configs/finetec/finetec-wo-physics_1xb16-u32-80e_utkinect-keypoint-3d.py',
+    WO_BOTH='configs/finetec/finetec-wo-decomposition-physics_1xb16-u32-80e_utkinect-keypoint-3d.py',
     STGCNPP='configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u32-80e_utkinect-keypoint-3d.py',
     STGCNPP_INTERP='configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u32-80e_utkinect-interp-keypoint-3d.py',
     STGCNPP_CLEAN='configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u32-80e_utkinect-clean-keypoint-3d.py',
@@ -65,12 +67,13 @@ training_free = {'model.completion_checkpoint': None}
 
 
 def models(paths):
-    """The eight models of the protocol, from one dataset's configs."""
+    """The nine models of the protocol, from one dataset's configs."""
     return {
         'FineTec': (paths['FINETEC'], training_free),
         'FineTec w/o ①': (paths['WO_COMPLETION'], {}),
         'FineTec w/o ②': (paths['WO_DECOMPOSITION'], training_free),
         'FineTec w/o ③': (paths['WO_PHYSICS'], training_free),
+        'FineTec w/o ②③': (paths['WO_BOTH'], training_free),
         'ST-GCN++': (paths['STGCNPP'], {}),
         'ST-GCN++ Akima': dict(
             config=paths['STGCNPP_INTERP'],
