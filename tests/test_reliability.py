@@ -642,3 +642,26 @@ def test_test_tool_names_a_bad_sample(tool_runs, broken_file):
     assert 'InvalidSampleError' in out
     assert (f"{path}: sample {index} (frame_dir '{BROKEN}'): non-finite "
             'values (NaN) in "keypoint"') in out
+
+
+def test_atomic_path_renames_on_success_and_leaves_nothing_on_failure(
+        tmp_path):
+    """The writer behind the ONNX export and the MP4 animation: a file-name
+    writer sees a temporary path; the destination appears only complete."""
+    from finetec_mmaction.utils.io import atomic_path
+    out = tmp_path / 'sub' / 'model.onnx'
+    with atomic_path(str(out), suffix='.onnx') as tmp:
+        assert tmp.endswith('.onnx') and osp.dirname(tmp) == str(out.parent)
+        with open(tmp, 'w') as f:
+            f.write('complete')
+    assert out.read_text() == 'complete'
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+    with pytest.raises(RuntimeError, match='writer died'):
+        with atomic_path(str(out), suffix='.onnx') as tmp:
+            with open(tmp, 'w') as f:
+                f.write('half')
+            raise RuntimeError('writer died')
+    assert out.read_text() == 'complete'  # the old file is untouched
+    assert os.listdir(out.parent) == ['model.onnx']  # no temp file left

@@ -11,9 +11,6 @@ and ③ run inside the graph (see :mod:`finetec_mmaction.core.fill` and
 for it). Needs the ``deploy`` extra (``pip install -e '.[deploy]'``:
 onnx, onnxruntime, onnxscript).
 """
-import os
-import os.path as osp
-import tempfile
 import time
 from typing import Dict, Iterable, Optional, Tuple
 
@@ -22,6 +19,7 @@ import torch
 from torch import nn
 
 from ..models.completion import TrainingFreeRestoration
+from ..utils.io import atomic_path
 
 __all__ = ['ScoreModel', 'input_shape', 'example_input', 'dataset_inputs',
            'export_onnx', 'onnx_session', 'compare_scores',
@@ -137,27 +135,16 @@ def export_onnx(model: nn.Module,
                                   TrainingFreeRestoration)]
     for restoration, sequences in restorations:
         restoration.pin(sequences, example.dtype)
-    folder = osp.dirname(osp.abspath(out_file))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.onnx',
-                               prefix=f'.{osp.basename(out_file)}.')
-    os.close(fd)
     try:
-        with torch.no_grad():
+        with atomic_path(out_file, suffix='.onnx') as tmp, torch.no_grad():
             program = torch.onnx.export(
                 scorer, (example, ), dynamo=True, opset_version=opset,
                 input_names=['inputs'], output_names=['scores'],
                 optimize=optimize, verbose=False)
-        program.save(tmp)
-        umask = os.umask(0)  # mkstemp made it 0600: the usual mode instead
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out_file)
+            program.save(tmp)
     finally:
         for restoration, _ in restorations:
             restoration.unpin()
-        if osp.exists(tmp):
-            os.remove(tmp)
     return out_file
 
 

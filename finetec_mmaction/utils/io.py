@@ -1,4 +1,5 @@
 """Files written atomically (temp file + rename) and checkpoint paths."""
+import contextlib
 import csv
 import io
 import json
@@ -6,42 +7,57 @@ import math
 import os
 import os.path as osp
 import tempfile
-from typing import IO, Callable, Dict, Iterable, Sequence
+from typing import IO, Callable, Dict, Iterable, Iterator, Sequence
 
 import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path: str, suffix: str = '.tmp') -> Iterator[str]:
+    """A temporary path beside ``path`` for a writer that takes a file name
+    (ONNX, ffmpeg); renamed into place when the block ends without an
+    error, removed otherwise, so ``path`` is never half-written.
+
+    Args:
+        path (str): Destination; parent folders are created.
+        suffix (str): Ending of the temporary name (some writers choose
+            the format by it).
+    """
+    path = osp.abspath(os.fspath(path))
+    folder = osp.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f'.{osp.basename(path)}.', suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        # mkstemp creates the file 0600; give it the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
 
 
 def atomic_write(path: str, write_fn: Callable[[IO], None],
                  mode: str = 'wb') -> None:
     """Write ``path`` through a temporary file in the same folder, then
-    rename it into place, so that a reader (another rank, an interrupted
-    run) never sees a half-written file.
+    rename it into place (:func:`atomic_path`), so that a reader (another
+    rank, an interrupted run) never sees a half-written file.
 
     Args:
         path (str): Destination; parent folders are created.
         write_fn (callable): Called with the open temporary file.
         mode (str): ``'wb'`` or ``'w'`` (text, no newline translation).
     """
-    path = osp.abspath(os.fspath(path))
-    folder = osp.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        kwargs = {} if 'b' in mode else dict(newline='')
-        with os.fdopen(fd, mode, **kwargs) as f:
+    kwargs = {} if 'b' in mode else dict(newline='')
+    with atomic_path(path) as tmp:
+        with open(tmp, mode, **kwargs) as f:
             write_fn(f)
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp creates the file 0600; give it the usual permissions
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def resolve_checkpoint(path: str) -> str:

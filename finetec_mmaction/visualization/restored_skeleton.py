@@ -5,14 +5,12 @@ frames drawn differently (observed: solid blue; restored: dashed red).
 animation (``.gif`` with Pillow, ``.mp4`` with ffmpeg when it is installed)
 or a strip of frames (``.png``). Files are written atomically.
 """
-import os
 import os.path as osp
-import tempfile
 from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from ..utils.io import atomic_write
+from ..utils.io import atomic_path, atomic_write
 
 __all__ = ['VIS_FORMATS', 'skeleton_edges', 'check_vis_path',
            'draw_restored_sequence']
@@ -138,21 +136,12 @@ def _write_gif(canvas: _Canvas, frames: Sequence[int], out_file: str,
 def _write_mp4(canvas: _Canvas, frames: Sequence[int], out_file: str,
                fps: float) -> None:
     from matplotlib.animation import FFMpegWriter
-    folder = osp.dirname(osp.abspath(out_file))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.mp4',
-                               prefix=f'.{osp.basename(out_file)}.')
-    os.close(fd)
-    try:
-        writer = FFMpegWriter(fps=fps)
-        with writer.saving(canvas.fig, tmp, dpi=canvas.fig.dpi):
-            for t in frames:
-                canvas.render(t)
-                writer.grab_frame()
-        os.replace(tmp, out_file)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    writer = FFMpegWriter(fps=fps)
+    with atomic_path(out_file, suffix='.mp4') as tmp, \
+            writer.saving(canvas.fig, tmp, dpi=canvas.fig.dpi):
+        for t in frames:
+            canvas.render(t)
+            writer.grab_frame()
 
 
 def _write_strip(canvas: _Canvas, frames: Sequence[int], out_file: str,
