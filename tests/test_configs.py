@@ -136,3 +136,24 @@ def test_models_build(name):
         cfg.model.completion.bank = None  # no dataset here: an empty bank
     model = MODELS.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+@pytest.mark.parametrize('suffix', ['1xb16-u48-6e_pennaction-keypoint-2d',
+                                    '1xb16-u32-80e_utkinect-keypoint-3d'])
+def test_cpu_roots_default_to_the_evidence_and_keep_the_paper(suffix):
+    """The CPU roots have ② off (the 3-seed evidence, docs/results.md); the
+    paper's ① + ② + ③ is finetec-paper_*, and the ablations are relative to
+    it: each removes exactly its own module."""
+    def model(prefix):
+        return Config.fromfile(osp.join(
+            CONFIG_DIR, 'finetec', f'{prefix}_{suffix}.py')).model
+
+    default, paper = model('finetec'), model('finetec-paper')
+    assert default.decomposition is None and default.neck is not None
+    assert paper.decomposition.type == 'SpatialDecomposition'
+    assert paper.neck is not None and paper.completion is not None
+    assert model('finetec-wo-physics').decomposition is not None
+    assert model('finetec-wo-physics').neck is None
+    assert model('finetec-wo-completion').decomposition is not None
+    assert model('finetec-wo-completion').completion is None
+    assert model('finetec-wo-decomposition').to_dict() == default.to_dict()

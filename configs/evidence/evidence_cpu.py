@@ -9,7 +9,7 @@
 #
 # See docs/evidence_protocol.md. Model configs: all in these two blocks.
 PENN = dict(
-    FINETEC='configs/finetec/finetec_1xb16-u48-6e_pennaction-keypoint-2d.py',
+    FINETEC='configs/finetec/finetec-paper_1xb16-u48-6e_pennaction-keypoint-2d.py',
     WO_COMPLETION='configs/finetec/finetec-wo-completion_1xb16-u48-6e_pennaction-keypoint-2d.py',
     WO_DECOMPOSITION='configs/finetec/finetec-wo-decomposition_1xb16-u48-6e_pennaction-keypoint-2d.py',
     WO_PHYSICS='configs/finetec/finetec-wo-physics_1xb16-u48-6e_pennaction-keypoint-2d.py',
@@ -19,7 +19,7 @@ PENN = dict(
     STGCNPP_CLEAN='configs/baselines/stgcnpp/stgcnpp_1xb16-joint-u48-6e_pennaction-clean-keypoint-2d.py',
     STGCNPP_RESTORED='configs/finetec/plugplay/stgcnpp-retrieval_1xb16-joint-u48_pennaction-keypoint-2d.py')
 UTKINECT = dict(
-    FINETEC='configs/finetec/finetec_1xb16-u32-80e_utkinect-keypoint-3d.py',
+    FINETEC='configs/finetec/finetec-paper_1xb16-u32-80e_utkinect-keypoint-3d.py',
     WO_COMPLETION='configs/finetec/finetec-wo-completion_1xb16-u32-80e_utkinect-keypoint-3d.py',
     WO_DECOMPOSITION='configs/finetec/finetec-wo-decomposition_1xb16-u32-80e_utkinect-keypoint-3d.py',
     WO_PHYSICS='configs/finetec/finetec-wo-physics_1xb16-u32-80e_utkinect-keypoint-3d.py',

@@ -158,15 +158,10 @@ model = dict(
     # training-free base (docs/experiments/safe_restoration.md); for the
     # paper's ①, train the stage-1 config and set its work dir here
     completion_checkpoint=None,
-    decomposition=dict(
-        type='SpatialDecomposition',
-        in_channels=3,
-        layout='kinect-v1',  # a name only: regions and flip_index are given
-        regions=kinect_regions,
-        num_coords=3,
-        flip_index=kinect_flip_index,
-        test_perturb='seeded',  # as in ../_base_/models/finetec_coco2d.py
-        fusion=dict(type='CrossAttentionFusion')),
+    # ② off by default at this scale (FineTec without ② beat the full method
+    # on Penn Action's validation part, 3 seeds; docs/results.md); the
+    # paper's ① + ② + ③: finetec-paper_*
+    decomposition=None,
     neck=dict(
         type='PhysicsAccelerationNeck',
         num_joints=20,
