@@ -376,6 +376,27 @@ def test_weights_the_checkpoint_lacks_are_not_an_error(tmp_path):
     check_checkpoint_compatible(plugplay, path)
 
 
+def test_completion_from_checkpoint_reads_no_bank_source(tmp_path):
+    """The one place that points ①'s bank at a checkpoint: the model then
+    builds although its bank's source file does not exist."""
+    from finetec_mmaction.utils import completion_from_checkpoint
+    from finetec_mmaction.utils.config import to_plain
+    cfg = to_plain(_config(
+        osp.join(TEST_CONFIGS, 'plugplay_tiny_gymsynth.py')).model)
+    cfg['completion']['bank'] = dict(ann_file=str(tmp_path / 'gone.pkl'),
+                                     split='train')
+    cfg['completion_checkpoint'] = None
+    with pytest.raises(Exception, match='gone.pkl'):
+        MODELS.build(copy.deepcopy(cfg))
+    assert completion_from_checkpoint(cfg, 'stage1.pth') is cfg
+    assert cfg['completion']['bank'] is None
+    assert cfg['completion_checkpoint'] == 'stage1.pth'
+    cfg['completion_checkpoint'] = None
+    MODELS.build(cfg)  # an empty bank, to be filled from a checkpoint
+    stock = {'backbone': {}, 'completion_checkpoint': 'x.pth'}
+    assert completion_from_checkpoint(dict(stock)) == stock
+
+
 def test_skeleton_bank_size_follows_the_checkpoint(tmp_path):
     """The bank's number of sequences and T are data, adopted on load; its
     layout is not."""

@@ -7,6 +7,7 @@ from mmengine.registry import DefaultScope
 
 from mmaction.registry import MODELS
 from ..utils.checkpoint_check import (check_state_dict_compatible,
+                                      completion_from_checkpoint,
                                       holds_completion_weights,
                                       load_state_dict_file)
 from ..utils.config import to_plain
@@ -61,9 +62,7 @@ def load_recognizer(cfg, checkpoint: str, device: str = 'cpu',
     """
     model_cfg = to_plain(cfg.model)
     stage1 = model_cfg.get('completion_checkpoint')
-    if model_cfg.get('completion'):
-        model_cfg['completion_checkpoint'] = None
-        model_cfg['completion']['bank'] = None  # filled from a checkpoint
+    completion_from_checkpoint(model_cfg)  # weights and bank loaded below
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(model_cfg)
     path = resolve_checkpoint(checkpoint)

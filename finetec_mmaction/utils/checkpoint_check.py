@@ -34,7 +34,8 @@ from torch import nn
 __all__ = [
     'CheckpointMismatchError', 'check_checkpoint_compatible',
     'check_runner_checkpoint', 'check_state_dict_compatible',
-    'checkpoint_to_load', 'holds_completion_weights', 'load_state_dict_file',
+    'checkpoint_to_load', 'completion_from_checkpoint',
+    'holds_completion_weights', 'load_state_dict_file',
     'use_bundled_completion'
 ]
 
@@ -92,6 +93,23 @@ def holds_completion_weights(state: Dict[str, torch.Tensor]) -> bool:
     return any(k.startswith('completion.') for k in state)
 
 
+def completion_from_checkpoint(model_cfg,
+                               completion_checkpoint: Optional[str] = None):
+    """Have a model config's completion module come from a checkpoint.
+
+    ``model.completion.bank`` becomes ``None``, so building the model reads
+    no bank source data (the bank is a buffer of the checkpoint), and
+    ``model.completion_checkpoint`` becomes ``completion_checkpoint``
+    (``None``: the weights come with the recognizer's own checkpoint, or
+    are set by the caller). Changes ``model_cfg`` in place and returns it;
+    a config without a completion module is returned as it is.
+    """
+    if model_cfg.get('completion'):
+        model_cfg['completion']['bank'] = None
+        model_cfg['completion_checkpoint'] = completion_checkpoint
+    return model_cfg
+
+
 def use_bundled_completion(model_cfg, checkpoint: str) -> bool:
     """Let a FineTec checkpoint supply its own completion module.
 
@@ -112,8 +130,7 @@ def use_bundled_completion(model_cfg, checkpoint: str) -> bool:
     # in the checkpoint too
     if not holds_completion_weights(load_state_dict_file(checkpoint)):
         return False
-    model_cfg['completion_checkpoint'] = None
-    model_cfg['completion']['bank'] = None
+    completion_from_checkpoint(model_cfg)
     return True
 
 

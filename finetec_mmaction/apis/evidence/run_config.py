@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config
 
 from ...evaluation.corruption_sweep import corrupted_pipeline
+from ...utils.checkpoint_check import completion_from_checkpoint
 from ...utils.config import leaf_dataset, to_plain, type_name
 from .spec import DatasetEntry, ModelEntry, ProtocolSpec
 
@@ -89,8 +90,7 @@ def use_shared_completion(cfg, completion_file: str) -> None:
     """Load the frozen ① of a run from ``completion_file`` (the same file
     for every model and seed of a dataset whose ① config is the same, see
     :func:`completion_cfg`) instead of building its bank."""
-    cfg.model.completion.bank = None  # comes with the checkpoint
-    cfg.model.completion_checkpoint = completion_file
+    completion_from_checkpoint(cfg.model, completion_file)
 
 
 def completion_key(completion: Dict) -> str:

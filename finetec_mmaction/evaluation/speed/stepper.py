@@ -13,6 +13,7 @@ from mmengine.registry import DefaultScope
 from mmaction.registry import MODELS
 from ...engine.optimizers.amp_optim_wrapper import (bf16_supported,
                                                     enable_amp)
+from ...utils.checkpoint_check import completion_from_checkpoint
 from ...utils.config import to_plain
 
 MODES = ('train', 'infer')
@@ -38,8 +39,7 @@ def build_model(cfg, clip_len: int, device: str = 'cpu',
     completion = model_cfg.get('completion')
     if completion:
         completion['clip_len'] = clip_len
-        completion['bank'] = None
-        model_cfg['completion_checkpoint'] = completion_checkpoint
+    completion_from_checkpoint(model_cfg, completion_checkpoint)
     torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(model_cfg)
