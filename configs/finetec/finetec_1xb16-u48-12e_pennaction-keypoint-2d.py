@@ -6,11 +6,5 @@
 _base_ = 'finetec_1xb16-u48-6e_pennaction-keypoint-2d.py'
 
 train_cfg = dict(max_epochs=12)
-param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=0,
-        T_max=12,
-        by_epoch=True,
-        convert_to_iter_based=True)
-]
+# the root's cosine, over the 12 epochs
+param_scheduler = [dict(s, T_max=12) for s in _base_.param_scheduler]
