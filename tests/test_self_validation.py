@@ -6,8 +6,13 @@ import torch
 
 from finetec_mmaction.core.fill import akima_fill, linear_fill
 from finetec_mmaction.core.masking import sample_valid_mask
-from finetec_mmaction.core.retrieval import (prepare_retrieval_bank,
+from finetec_mmaction.core.retrieval import (Neighbours, find_neighbours,
+                                             neighbour_detail,
+                                             neighbour_details,
+                                             prepare_retrieval_bank,
                                              retrieval_detail)
+from finetec_mmaction.core.neighbour_evidence import (detail_agreement,
+                                                      neighbour_preference)
 from finetec_mmaction.core.self_validation import (
     BlendTable, calibrate_blend, gap_bins, gap_lengths,
     interpolation_preference, probe_masks, retrieval_confidence, safe_blend)
@@ -185,3 +190,108 @@ def test_self_validation_options_are_checked():
     with pytest.raises(ValueError, match='novelty'):
         ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
                                self_validation=dict(novelty=(2, 1)))
+    with pytest.raises(ValueError, match='agreement_range'):
+        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
+                               self_validation=dict(agreement_range=(3, 3)))
+    with pytest.raises(ValueError, match='neighbour_threshold'):
+        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
+                               self_validation=dict(neighbour_threshold=0))
+
+
+def test_retrieval_detail_is_the_neighbours_weighted_detail():
+    """The split into search and detail changes nothing."""
+    bank = prepare_retrieval_bank(sines(12, seed=4), (0.85, 1.0, 1.15))
+    clip, valid = sines(3, seed=5), masks(3, 0.6, 'burst', seed=6)
+    options = dict(num_neighbours=4, time_shifts=(-2, 0, 2),
+                   flip_index=[1, 0, 2, 4, 3], scale_range=(0.7, 1.4),
+                   time_scales=(0.85, 1.0, 1.15))
+    detail, fit = retrieval_detail(clip, valid, bank, return_fit=True,
+                                   **options)
+    neighbours = find_neighbours(clip, valid, bank, **options)
+    assert neighbours.sequences.shape == (3, 4, T, K, 2)
+    torch.testing.assert_close(neighbours.weights.sum(1), torch.ones(3))
+    torch.testing.assert_close(neighbour_detail(neighbours, valid), detail)
+    torch.testing.assert_close(neighbours.fit, fit)
+
+
+def neighbours_of(sequences):
+    """Equal-weight :class:`Neighbours` ``(1, k, T, K, 2)``."""
+    k = len(sequences)
+    return Neighbours(sequences[None], torch.full((1, k), 1 / k),
+                      torch.ones(1, k), torch.zeros(1))
+
+
+def test_neighbour_preference_reads_how_similar_sequences_bend():
+    """Neighbours that are random walks (their best guess inside a gap is
+    the straight line) vote for linear interpolation, smooth ones for
+    Akima's spline."""
+    valid = masks(1, 0.75, 'in-between', seed=1)
+    smooth = neighbour_preference(neighbours_of(sines(8, seed=2,
+                                                      period=9.0)), valid)
+    rough = neighbour_preference(neighbours_of(random_walks(8, seed=2)),
+                                 valid)
+    assert float(smooth) > 2 and float(rough) < 0
+    assert float(neighbour_preference(neighbours_of(sines(1)), valid)) == 0
+
+
+def test_detail_agreement_is_relative_to_chance():
+    """Neighbours that lose the same to the fill agree up to their number;
+    details that cancel do not agree at all."""
+    valid = masks(1, 0.5, 'in-between', seed=3)
+    same = neighbours_of(sines(1, seed=4).expand(6, -1, -1, -1))
+    agreement = detail_agreement(neighbour_details(same, valid),
+                                 same.weights)
+    torch.testing.assert_close(agreement, torch.tensor([6.0]))
+    details = neighbour_details(neighbours_of(sines(2, seed=4)), valid)
+    details = torch.cat([details[:, :1], -details[:, :1]], 1)
+    assert float(detail_agreement(details, torch.full((1, 2), 0.5))) < 1e-6
+
+
+def test_safe_blend_opt_in_signals():
+    """Neighbours' vote for linear interpolation moves a clip without its
+    own evidence to linear; neighbours that do not agree beyond chance
+    give no detail."""
+    valid = masks(2, 0.5, 'in-between', seed=2)
+    gen = torch.Generator().manual_seed(3)
+    linear, akima, detail = (torch.randn(2, T, K, 2, generator=gen)
+                             for _ in range(3))
+    bins = len(gap_bins(valid)[0])
+    table = BlendTable(torch.full((bins, ), 0.5), torch.full((bins, ), 1.0),
+                       torch.full((5, ), 0.1))
+    fit = torch.tensor([0.1, 0.2])  # clip 0 takes the detail, clip 1 not
+    no_evidence = torch.zeros(2)
+    out = safe_blend(linear, akima, valid, no_evidence, detail, fit, table,
+                     neighbour_z=torch.tensor([0.0, -3.0]),
+                     neighbour_threshold=2.0)
+    torch.testing.assert_close(out[1], linear[1])
+    torch.testing.assert_close(out[0], (linear + 0.5 * (akima - linear) +
+                                        detail)[0])
+    out = safe_blend(linear, akima, valid, no_evidence, detail, fit, table,
+                     agreement=torch.tensor([2.0, 9.0]),
+                     agreement_range=(3.0, 6.0))
+    torch.testing.assert_close(out[0], akima[0])
+    out = safe_blend(linear, akima, valid, no_evidence, detail, fit, table,
+                     agreement=torch.tensor([4.5, 9.0]),
+                     agreement_range=(3.0, 6.0))
+    # half way up the ramp: half the table's weights, half the plain fill's
+    torch.testing.assert_close(out[0], (linear + 0.75 * (akima - linear) +
+                                        0.5 * detail)[0])
+
+
+def test_opt_in_signals_run_in_the_module():
+    """Both options, set in a config's self_validation, restore a batch;
+    without them the restoration is unchanged."""
+    bank = sines(10, seed=7)
+    clip, valid = sines(2, seed=8), masks(2, 0.75, 'in-between', seed=9)
+    outs = []
+    for extra in (dict(), dict(neighbour_threshold=2.0,
+                               agreement_range=(3.0, 6.0))):
+        model = ContextAwareCompletion(
+            num_joints=K, num_channels=2, clip_len=T, bank=bank,
+            retrieval=dict(num_neighbours=4),
+            self_validation=dict(num_samples=32, **extra)).eval()
+        with torch.no_grad():
+            outs.append(model(clip * valid[..., None, None], valid))
+    assert all(torch.isfinite(o).all() for o in outs)
+    for out in outs:
+        torch.testing.assert_close(out[valid], clip[valid])

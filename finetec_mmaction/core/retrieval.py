@@ -5,7 +5,8 @@ gap the way the body moves through it; bank sequences that agree with a
 clip on its observed frames show how it bends. :func:`retrieval_detail`
 finds them (all time shifts, playback rates, mirror images and scales in
 one product over the bank, :class:`RetrievalBank` holding the bank-only
-terms) and returns what each loses to the fill, averaged.
+terms) and returns what each loses to the fill, averaged; its two steps are
+:func:`find_neighbours` and :func:`neighbour_detail`.
 """
 import warnings
 from typing import NamedTuple, Optional, Sequence, Tuple, Union
@@ -238,12 +239,57 @@ def retrieval_detail(x: torch.Tensor,
         clip's observed motion the bank does not explain (0 = a perfect
         match), the same in any coordinate system.
     """
+    if gap_ramp < 1:
+        raise ValueError(f'gap_ramp must be >= 1, got {gap_ramp}.')
+    neighbours = find_neighbours(x, valid, bank, num_neighbours, skip_nearest,
+                                 time_shifts, weighting, flip_index,
+                                 scale_range, time_scales)
+    detail = neighbour_detail(neighbours, valid, method, gap_ramp)
+    if return_fit:
+        return detail, neighbours.fit
+    return detail
+
+
+class Neighbours(NamedTuple):
+    """What :func:`find_neighbours` retrieves for ``B`` clips.
+
+    Attributes:
+        sequences (torch.Tensor): ``(B, k, T, K, C)`` the neighbours, each in
+            its best variant (rate, mirror image, shift), unscaled.
+        weights (torch.Tensor): ``(B, k)`` their weights, summing to 1.
+        scale (torch.Tensor): ``(B, k)`` their least-squares scale to the
+            clip (1 without ``scale_range``).
+        fit (torch.Tensor): ``(B,)`` the closest one's squared distance over
+            the observed frames over the squared norm of the centred clip
+            there: the share of the clip's observed motion the bank does not
+            explain (0 = a perfect match), the same in any coordinate system.
+    """
+    sequences: torch.Tensor
+    weights: torch.Tensor
+    scale: torch.Tensor
+    fit: torch.Tensor
+
+
+def find_neighbours(x: torch.Tensor,
+                    valid: torch.Tensor,
+                    bank: Union[torch.Tensor, RetrievalBank],
+                    num_neighbours: int,
+                    skip_nearest: int = 0,
+                    time_shifts: Sequence[int] = (0, ),
+                    weighting: str = 'softmax',
+                    flip_index: Optional[Sequence[int]] = None,
+                    scale_range: Optional[Tuple[float, float]] = None,
+                    time_scales: Sequence[float] = (1.0, )) -> Neighbours:
+    """The ``num_neighbours`` bank sequences closest to each clip on its
+    observed frames (arguments as :func:`retrieval_detail`'s).
+
+    Returns:
+        Neighbours
+    """
     if num_neighbours < 1 or skip_nearest < 0 or not time_shifts:
         raise ValueError('num_neighbours must be >= 1, skip_nearest >= 0 '
                          'and time_shifts non-empty, got '
                          f'{num_neighbours}, {skip_nearest}, {time_shifts}.')
-    if gap_ramp < 1:
-        raise ValueError(f'gap_ramp must be >= 1, got {gap_ramp}.')
     if weighting not in ('softmax', 'mean'):
         raise ValueError('weighting must be "softmax" or "mean", got '
                          f'{weighting!r}.')
@@ -302,20 +348,38 @@ def retrieval_detail(x: torch.Tensor,
     neighbours = gather_time(neighbours.flatten(0, 1),
                              shifted_frames(shifts, num_frames).flatten(
                                  0, 1))  # (B*k, T, K, C)
-    mask = valid.repeat_interleave(num_neighbours, 0)
-    detail = neighbours - FILLS[method](neighbours * mask[..., None, None],
-                                        mask)
-    detail = detail.view((batch, num_neighbours) + x.shape[1:]) * \
-        scale[..., None, None, None]
     if weighting == 'mean':
-        detail = detail.mean(1)
+        weights = torch.full_like(dist, 1 / num_neighbours)
     else:
         weights = torch.softmax(-dist / dist[:, :1].clamp(min=1e-12), dim=1)
-        detail = torch.einsum('bk,bktjc->btjc', weights, detail)
-    d_prev, d_next = gap_distances(valid)
-    gap_length = (d_prev + d_next - 1).clamp(min=0).to(x.dtype)
+    return Neighbours(neighbours.view((batch, num_neighbours) + x.shape[1:]),
+                      weights, scale, dist[:, 0] / q_sq.clamp(min=1e-12))
+
+
+def neighbour_details(neighbours: Neighbours, valid: torch.Tensor,
+                      method: str = 'akima') -> torch.Tensor:
+    """``(B, k, T, K, C)``: what each neighbour loses to ``method`` masked
+    like its clip (``valid`` ``(B, T)``), scaled to the clip; zero on the
+    observed frames."""
+    seqs = neighbours.sequences
+    num_neighbours = seqs.shape[1]
+    flat = seqs.flatten(0, 1)
+    mask = valid.bool().repeat_interleave(num_neighbours, 0)
+    lost = flat - FILLS[method](flat * mask[..., None, None], mask)
+    return lost.view(seqs.shape) * neighbours.scale[..., None, None, None]
+
+
+def neighbour_detail(neighbours: Neighbours, valid: torch.Tensor,
+                     method: str = 'akima', gap_ramp: int = 8,
+                     details: Optional[torch.Tensor] = None
+                     ) -> torch.Tensor:
+    """``(B, T, K, C)``: the weighted mean of :func:`neighbour_details`
+    (or of ``details`` given), ramped in over ``gap_ramp`` frames of gap
+    length as :func:`retrieval_detail` says."""
+    if details is None:
+        details = neighbour_details(neighbours, valid, method)
+    detail = torch.einsum('bk,bktjc->btjc', neighbours.weights, details)
+    d_prev, d_next = gap_distances(valid.bool())
+    gap_length = (d_prev + d_next - 1).clamp(min=0).to(detail.dtype)
     ramp = (gap_length / gap_ramp).clamp(max=1)
-    detail = detail * ramp[..., None, None]
-    if return_fit:
-        return detail, dist[:, 0] / q_sq.clamp(min=1e-12)
-    return detail
+    return detail * ramp[..., None, None]

@@ -27,6 +27,12 @@ Each missing frame of a gap of length ``L`` is restored as::
   many clips on noise). Without that evidence a clip keeps Akima's spline
   where it takes no detail and the bank's choice where it does.
 
+Two more signals from the clip's retrieved neighbours are opt-in
+trade-offs (:mod:`finetec_mmaction.core.neighbour_evidence`; on the
+validation banks each helps data like the bank and costs the class-disjoint
+one, or the reverse): the neighbours' own linear-vs-Akima check, and a gate
+on the detail by how much the neighbours agree on it beyond chance.
+
 Every quantity is a ratio or a count of frames, so nothing depends on the
 coordinate system (pixels after ``PreNormalize2D``, metres after
 ``PreNormalize3D``). Per-clip self-validation of the retrieval detail itself
@@ -207,7 +213,12 @@ def safe_blend(linear: torch.Tensor,
                fit: Optional[torch.Tensor] = None,
                table: Optional[BlendTable] = None,
                z_threshold: float = 4.0,
-               novelty: Tuple[float, float] = (1.0, 2.0)) -> torch.Tensor:
+               novelty: Tuple[float, float] = (1.0, 2.0),
+               neighbour_z: Optional[torch.Tensor] = None,
+               neighbour_threshold: float = 2.0,
+               agreement: Optional[torch.Tensor] = None,
+               agreement_range: Tuple[float, float] = (3.0, 6.0)
+               ) -> torch.Tensor:
     """Combine the candidates as the module docstring says.
 
     Args:
@@ -221,26 +232,43 @@ def safe_blend(linear: torch.Tensor,
         z_threshold (float): The clip's own evidence decides where
             ``|preference|`` exceeds it.
         novelty (tuple): See :func:`retrieval_confidence`.
+        neighbour_z (torch.Tensor, optional): ``(B,)``
+            :func:`neighbour_preference`; below ``-neighbour_threshold``
+            a clip without its own evidence keeps linear interpolation
+            rather than Akima's spline.
+        neighbour_threshold (float): See ``neighbour_z``.
 
     Returns:
         torch.Tensor: ``(B, T, K, C)``; ``linear`` where every weight is 0.
     """
     z = preference[:, None, None, None]
     prefer_akima, prefer_linear = z > z_threshold, z < -z_threshold
-    ones = torch.ones_like(z)
-    # no detail: Akima unless the clip shows linear interpolation is better
-    alpha = torch.where(prefer_linear, torch.zeros_like(z), ones)
+    ones, zeros = torch.ones_like(z), torch.zeros_like(z)
+    if detail is not None and (fit is None or table is None):
+        raise ValueError('safe_blend needs fit and table with detail.')
+    gamma = zeros if table is None or fit is None else \
+        retrieval_confidence(fit, table.fit_ref, valid,
+                             novelty)[:, None, None, None]
+    if agreement is not None:
+        low, high = agreement_range
+        gamma = gamma * ((agreement - low) / (high - low)).clamp(
+            0, 1)[:, None, None, None]
+    # no detail: Akima's spline unless the clip shows linear interpolation
+    # is better, or else its neighbours do
+    alpha = ones
+    if neighbour_z is not None:
+        alpha = torch.where(
+            neighbour_z[:, None, None, None] < -neighbour_threshold,
+            zeros, ones)
+    alpha = torch.where(prefer_akima, ones,
+                        torch.where(prefer_linear, zeros, alpha))
     out_alpha = alpha
     if detail is not None:
-        if fit is None or table is None:
-            raise ValueError('safe_blend needs fit and table with detail.')
         bins = gap_bins(valid)
         with_detail = table.alpha.to(akima.dtype)[bins][..., None, None]
         with_detail = torch.where(
             prefer_akima, ones,
-            torch.where(prefer_linear, torch.zeros_like(z), with_detail))
-        gamma = retrieval_confidence(fit, table.fit_ref, valid,
-                                     novelty)[:, None, None, None]
+            torch.where(prefer_linear, zeros, with_detail))
         out_alpha = (1 - gamma) * alpha + gamma * with_detail
     out = linear + out_alpha * (akima - linear)
     if detail is not None:

@@ -116,8 +116,11 @@ class ContextAwareCompletion(BaseModule):
             spline or the retrieval detail does not help a clip, by its own
             evidence and by self-validation on the bank, it keeps linear
             interpolation. Keys: ``z_threshold`` (4.0), ``novelty``
-            ((1.0, 2.0)), ``probe_shifts``, and for the bank's calibration
-            ``num_samples`` (512), ``seed`` (0), ``grid``, ``tolerance``.
+            ((1.0, 2.0)), ``probe_shifts``, the opt-in neighbour evidence
+            (:mod:`finetec_mmaction.core.neighbour_evidence`)
+            ``neighbour_threshold`` and ``agreement_range`` (None: off), and
+            for the bank's calibration ``num_samples`` (512), ``seed`` (0),
+            ``grid``, ``tolerance``.
             Defaults to ``dict()`` (on, default settings); ``None`` gives the
             unguarded ``base_fill`` (+ ``retrieval``) of earlier versions.
         fuse_prompt (bool): Add prompt features into the query stream.

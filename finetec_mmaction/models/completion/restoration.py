@@ -14,8 +14,11 @@ import torch
 
 from ...core.fill import FILLS, akima_fill, linear_fill
 from ...core.regions import FLIP_INDEX, get_flip_index
-from ...core.retrieval import (RetrievalBank, prepare_retrieval_bank,
-                               retrieval_detail)
+from ...core.retrieval import (RetrievalBank, find_neighbours,
+                               neighbour_detail, neighbour_details,
+                               prepare_retrieval_bank)
+from ...core.neighbour_evidence import (detail_agreement,
+                                        neighbour_preference)
 from ...core.self_validation import (PROBE_SHIFTS, BlendTable,
                                      calibrate_blend,
                                      interpolation_preference, safe_blend)
@@ -25,7 +28,8 @@ RETRIEVAL_KEYS = ('num_neighbours', 'time_shifts', 'weighting', 'gap_ramp',
 RETRIEVAL_DEFAULTS = dict(time_shifts=(-4, -2, 0, 2, 4),
                           scale_range=(0.7, 1.4),
                           time_scales=(0.85, 1.0, 1.15))
-BLEND_KEYS = ('z_threshold', 'novelty', 'probe_shifts')
+BLEND_KEYS = ('z_threshold', 'novelty', 'probe_shifts',
+              'neighbour_threshold', 'agreement_range')
 CALIBRATION_KEYS = ('num_samples', 'seed', 'grid', 'tolerance')
 
 
@@ -75,6 +79,15 @@ def check_self_validation(options: Optional[Dict]) -> Optional[Dict]:
     if len(novelty) != 2 or not 0 < novelty[0] < novelty[1]:
         raise ValueError('self_validation novelty must be (low, high) with '
                          f'0 < low < high, got {novelty}.')
+    agreement = options.get('agreement_range')
+    if agreement is not None and (len(agreement) != 2 or
+                                  not 0 <= agreement[0] < agreement[1]):
+        raise ValueError('self_validation agreement_range must be (low, '
+                         f'high) with 0 <= low < high, got {agreement}.')
+    threshold = options.get('neighbour_threshold')
+    if threshold is not None and not threshold > 0:
+        raise ValueError('self_validation neighbour_threshold must be > 0 '
+                         f'or None, got {threshold}.')
     return options
 
 
@@ -176,12 +189,17 @@ class TrainingFreeRestoration:
         Returns:
             torch.Tensor: ``(B, T, K, C')``, observed frames unchanged.
         """
-        detail = fit = None
+        detail = neighbours = None
         if self.retrieval is not None:
-            detail, fit = retrieval_detail(
+            search = {k: v for k, v in self.retrieval.items()
+                      if k != 'gap_ramp'}
+            neighbours = find_neighbours(
                 coords, valid, self.retrieval_bank(sequences, coords.dtype),
-                skip_nearest=int(in_bank), method=self.base_fill,
-                return_fit=True, **self.retrieval)
+                skip_nearest=int(in_bank), **search)
+            details = neighbour_details(neighbours, valid, self.base_fill)
+            detail = neighbour_detail(neighbours, valid,
+                                      gap_ramp=self.retrieval.get(
+                                          'gap_ramp', 8), details=details)
         if self.self_validation is None:
             base = FILLS[self.base_fill](coords, valid)
             return base if detail is None else base + detail
@@ -190,8 +208,19 @@ class TrainingFreeRestoration:
         blend = dict(z_threshold=options.get('z_threshold', 4.0),
                      novelty=tuple(options.get('novelty', (1.0, 2.0))))
         preference = interpolation_preference(coords, valid, shifts)
-        table = None if detail is None else self.blend_table(
-            sequences, coords.dtype)
+        table = fit = None
+        if neighbours is not None:
+            table = self.blend_table(sequences, coords.dtype)
+            fit = neighbours.fit
+            # opt-in trade-offs (docs/experiments/safe_restoration.md)
+            if options.get('neighbour_threshold') is not None:
+                blend['neighbour_z'] = neighbour_preference(neighbours,
+                                                            valid)
+                blend['neighbour_threshold'] = options['neighbour_threshold']
+            if options.get('agreement_range') is not None:
+                blend['agreement'] = detail_agreement(details,
+                                                      neighbours.weights)
+                blend['agreement_range'] = tuple(options['agreement_range'])
         linear = linear_fill(coords, valid)
         akima = akima_fill(coords, valid) if self.base_fill == 'akima' \
             else linear

@@ -1,0 +1,82 @@
+"""Evidence from a clip's retrieved neighbours, for the safe restoration
+(:mod:`finetec_mmaction.core.self_validation`): both are opt-in trade-offs,
+measured in docs/experiments/safe_restoration.md.
+
+* :func:`neighbour_preference`: which of linear interpolation and Akima's
+  spline restores the clip's closest bank sequences better, masked like the
+  clip -- evidence where the clip's own frames cannot tell (one long gap
+  leaves nothing to hide).
+* :func:`detail_agreement`: how much the neighbours agree, beyond chance,
+  on what the fill misses -- neighbours of the same movement bend a gap
+  alike, neighbours that only happen to fit the observed frames do not.
+
+Both are ratios or z-scores, so nothing depends on the coordinate system.
+"""
+import torch
+
+from .fill import akima_fill, linear_fill
+from .retrieval import Neighbours
+from .self_validation import frame_errors
+
+
+def neighbour_preference(neighbours: Neighbours,
+                         valid: torch.Tensor) -> torch.Tensor:
+    """Self-validation of Akima's spline against linear interpolation on
+    the clip's closest bank sequences, masked like the clip: the weighted
+    paired z-score over the ``k`` neighbours of their errors on the missing
+    frames (linear minus Akima).
+
+    Where the clip's own frames cannot tell (one long gap leaves nothing to
+    hide), sequences that move like it on its observed frames show how
+    such a gap bends.
+
+    Args:
+        neighbours (Neighbours): ``(B, k, T, K, C)`` and their weights.
+        valid (torch.Tensor): ``(B, T)`` bool, the clips' masks.
+
+    Returns:
+        torch.Tensor: ``(B,)`` z, positive where Akima restores the
+        neighbours better, negative where linear does.
+    """
+    seqs = neighbours.sequences
+    batch, num_neighbours = seqs.shape[:2]
+    flat = seqs.flatten(0, 1)
+    mask = valid.bool().repeat_interleave(num_neighbours, 0)
+    x = flat * mask[..., None, None].to(flat.dtype)
+    missing = (~mask).to(flat.dtype)
+    diff = ((frame_errors(linear_fill(x, mask), flat) -
+             frame_errors(akima_fill(x, mask), flat)) * missing).sum(1)
+    diff = diff.view(batch, num_neighbours) * neighbours.scale
+    w = neighbours.weights
+    mean = (w * diff).sum(1)
+    spread = (w * (diff - mean[:, None]).square()).sum(1).sqrt()
+    effective = 1 / w.square().sum(1)
+    z = mean * effective.sqrt() / spread.clamp(min=1e-12)
+    # one neighbour has no spread to weigh its difference against
+    return z if num_neighbours > 1 else torch.zeros_like(z)
+
+
+def detail_agreement(details: torch.Tensor,
+                     weights: torch.Tensor) -> torch.Tensor:
+    """How much the neighbours agree on the detail, against chance.
+
+    ``|sum_k w_k d_k|^2 / sum_k w_k |d_k|^2`` times the effective number of
+    neighbours ``1 / sum_k w_k^2``: about 1 where their details are
+    unrelated (the mean is noise), up to that number where they all agree.
+    Neighbours of the same movement bend a gap alike; neighbours of other
+    movements, people or views that only happen to fit the observed
+    frames do not.
+
+    Args:
+        details (torch.Tensor): ``(B, k, T, K, C)``
+            :func:`~finetec_mmaction.core.retrieval.neighbour_details`.
+        weights (torch.Tensor): ``(B, k)``, summing to 1.
+
+    Returns:
+        torch.Tensor: ``(B,)``, 0 where no neighbour has any detail.
+    """
+    mean = torch.einsum('bk,bktjc->btjc', weights, details)
+    energy = torch.einsum('bk,bk->b', weights, details.square().sum(
+        (2, 3, 4)))
+    effective = 1 / weights.square().sum(1)
+    return mean.square().sum((1, 2, 3)) / energy.clamp(min=1e-12) * effective
