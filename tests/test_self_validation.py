@@ -210,7 +210,9 @@ def test_retrieval_detail_is_the_neighbours_weighted_detail():
     neighbours = find_neighbours(clip, valid, bank, **options)
     assert neighbours.sequences.shape == (3, 4, T, K, 2)
     torch.testing.assert_close(neighbours.weights.sum(1), torch.ones(3))
-    torch.testing.assert_close(neighbour_detail(neighbours, valid), detail)
+    torch.testing.assert_close(
+        neighbour_detail(neighbours, neighbour_details(neighbours, valid),
+                         valid), detail)
     torch.testing.assert_close(neighbours.fit, fit)
 
 

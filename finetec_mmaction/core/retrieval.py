@@ -239,12 +239,14 @@ def retrieval_detail(x: torch.Tensor,
         clip's observed motion the bank does not explain (0 = a perfect
         match), the same in any coordinate system.
     """
-    if gap_ramp < 1:
+    if gap_ramp < 1:  # before the search, which is the costly part
         raise ValueError(f'gap_ramp must be >= 1, got {gap_ramp}.')
     neighbours = find_neighbours(x, valid, bank, num_neighbours, skip_nearest,
                                  time_shifts, weighting, flip_index,
                                  scale_range, time_scales)
-    detail = neighbour_detail(neighbours, valid, method, gap_ramp)
+    detail = neighbour_detail(neighbours,
+                              neighbour_details(neighbours, valid, method),
+                              valid, gap_ramp)
     if return_fit:
         return detail, neighbours.fit
     return detail
@@ -369,15 +371,13 @@ def neighbour_details(neighbours: Neighbours, valid: torch.Tensor,
     return lost.view(seqs.shape) * neighbours.scale[..., None, None, None]
 
 
-def neighbour_detail(neighbours: Neighbours, valid: torch.Tensor,
-                     method: str = 'akima', gap_ramp: int = 8,
-                     details: Optional[torch.Tensor] = None
-                     ) -> torch.Tensor:
-    """``(B, T, K, C)``: the weighted mean of :func:`neighbour_details`
-    (or of ``details`` given), ramped in over ``gap_ramp`` frames of gap
+def neighbour_detail(neighbours: Neighbours, details: torch.Tensor,
+                     valid: torch.Tensor, gap_ramp: int = 8) -> torch.Tensor:
+    """``(B, T, K, C)``: the neighbours' weighted mean of ``details``
+    (:func:`neighbour_details`), ramped in over ``gap_ramp`` frames of gap
     length as :func:`retrieval_detail` says."""
-    if details is None:
-        details = neighbour_details(neighbours, valid, method)
+    if gap_ramp < 1:
+        raise ValueError(f'gap_ramp must be >= 1, got {gap_ramp}.')
     detail = torch.einsum('bk,bktjc->btjc', neighbours.weights, details)
     d_prev, d_next = gap_distances(valid.bool())
     gap_length = (d_prev + d_next - 1).clamp(min=0).to(detail.dtype)

@@ -233,10 +233,16 @@ def safe_blend(linear: torch.Tensor,
             ``|preference|`` exceeds it.
         novelty (tuple): See :func:`retrieval_confidence`.
         neighbour_z (torch.Tensor, optional): ``(B,)``
-            :func:`neighbour_preference`; below ``-neighbour_threshold``
+            :func:`~finetec_mmaction.core.neighbour_evidence.neighbour_preference`;
+            below ``-neighbour_threshold``
             a clip without its own evidence keeps linear interpolation
             rather than Akima's spline.
         neighbour_threshold (float): See ``neighbour_z``.
+        agreement (torch.Tensor, optional): ``(B,)``
+            :func:`~finetec_mmaction.core.neighbour_evidence.detail_agreement`;
+            scales ``gamma`` from 0 at ``agreement_range[0]`` to 1 at
+            ``agreement_range[1]``.
+        agreement_range (tuple): See ``agreement``.
 
     Returns:
         torch.Tensor: ``(B, T, K, C)``; ``linear`` where every weight is 0.
@@ -244,15 +250,6 @@ def safe_blend(linear: torch.Tensor,
     z = preference[:, None, None, None]
     prefer_akima, prefer_linear = z > z_threshold, z < -z_threshold
     ones, zeros = torch.ones_like(z), torch.zeros_like(z)
-    if detail is not None and (fit is None or table is None):
-        raise ValueError('safe_blend needs fit and table with detail.')
-    gamma = zeros if table is None or fit is None else \
-        retrieval_confidence(fit, table.fit_ref, valid,
-                             novelty)[:, None, None, None]
-    if agreement is not None:
-        low, high = agreement_range
-        gamma = gamma * ((agreement - low) / (high - low)).clamp(
-            0, 1)[:, None, None, None]
     # no detail: Akima's spline unless the clip shows linear interpolation
     # is better, or else its neighbours do
     alpha = ones
@@ -264,6 +261,14 @@ def safe_blend(linear: torch.Tensor,
                         torch.where(prefer_linear, zeros, alpha))
     out_alpha = alpha
     if detail is not None:
+        if fit is None or table is None:
+            raise ValueError('safe_blend needs fit and table with detail.')
+        gamma = retrieval_confidence(fit, table.fit_ref, valid,
+                                     novelty)[:, None, None, None]
+        if agreement is not None:
+            low, high = agreement_range
+            gamma = gamma * ((agreement - low) / (high - low)).clamp(
+                0, 1)[:, None, None, None]
         bins = gap_bins(valid)
         with_detail = table.alpha.to(akima.dtype)[bins][..., None, None]
         with_detail = torch.where(
@@ -272,7 +277,7 @@ def safe_blend(linear: torch.Tensor,
         out_alpha = (1 - gamma) * alpha + gamma * with_detail
     out = linear + out_alpha * (akima - linear)
     if detail is not None:
-        beta = table.beta.to(akima.dtype)[gap_bins(valid)][..., None, None]
+        beta = table.beta.to(akima.dtype)[bins][..., None, None]
         out = out + gamma * beta * detail
     return out
 

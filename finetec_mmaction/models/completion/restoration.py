@@ -13,12 +13,12 @@ from typing import Dict, Optional
 import torch
 
 from ...core.fill import FILLS, akima_fill, linear_fill
+from ...core.neighbour_evidence import (detail_agreement,
+                                        neighbour_preference)
 from ...core.regions import FLIP_INDEX, get_flip_index
 from ...core.retrieval import (RetrievalBank, find_neighbours,
                                neighbour_detail, neighbour_details,
                                prepare_retrieval_bank)
-from ...core.neighbour_evidence import (detail_agreement,
-                                        neighbour_preference)
 from ...core.self_validation import (PROBE_SHIFTS, BlendTable,
                                      calibrate_blend,
                                      interpolation_preference, safe_blend)
@@ -26,6 +26,7 @@ from ...core.self_validation import (PROBE_SHIFTS, BlendTable,
 RETRIEVAL_KEYS = ('num_neighbours', 'time_shifts', 'weighting', 'gap_ramp',
                   'flip_index', 'scale_range', 'time_scales')
 RETRIEVAL_DEFAULTS = dict(time_shifts=(-4, -2, 0, 2, 4),
+                          gap_ramp=8,
                           scale_range=(0.7, 1.4),
                           time_scales=(0.85, 1.0, 1.15))
 BLEND_KEYS = ('z_threshold', 'novelty', 'probe_shifts',
@@ -191,15 +192,13 @@ class TrainingFreeRestoration:
         """
         detail = neighbours = None
         if self.retrieval is not None:
-            search = {k: v for k, v in self.retrieval.items()
-                      if k != 'gap_ramp'}
+            search = dict(self.retrieval)
+            gap_ramp = search.pop('gap_ramp')
             neighbours = find_neighbours(
                 coords, valid, self.retrieval_bank(sequences, coords.dtype),
                 skip_nearest=int(in_bank), **search)
             details = neighbour_details(neighbours, valid, self.base_fill)
-            detail = neighbour_detail(neighbours, valid,
-                                      gap_ramp=self.retrieval.get(
-                                          'gap_ramp', 8), details=details)
+            detail = neighbour_detail(neighbours, details, valid, gap_ramp)
         if self.self_validation is None:
             base = FILLS[self.base_fill](coords, valid)
             return base if detail is None else base + detail
