@@ -174,6 +174,99 @@ def test_benchmark_untrained_completion_is_its_base_fill(synthetic_file,
         benchmark_tool.main([STAGE1, 'some.pth', '--untrained'])
 
 
+def _bank_ids(cfg):
+    """frame_dirs of the sequences the (rebuilt) bank config holds."""
+    from finetec_mmaction.datasets.safe_pickle import safe_load_pickle
+    from finetec_mmaction.datasets.validation import select_split
+    bank = cfg.model.completion.bank
+    annos, _ = select_split(safe_load_pickle(bank.ann_file), bank.split,
+                            bank.ann_file)
+    classes = bank.get('classes')
+    return {a['frame_dir'] for a in annos
+            if classes is None or a['label'] in classes}
+
+
+def test_benchmark_stand_in_banks_and_validation_holdout(synthetic_file,
+                                                         stage1_dir,
+                                                         tmp_path):
+    """--bank-mode class-disjoint tests only classes the bank lacks,
+    --bank-mode small shrinks the bank, --holdout (per class or by group)
+    tests clips of the training split that the bank does not hold; the
+    tool reports a bootstrap interval around completion / min(interp,
+    Akima)."""
+    from finetec_mmaction.evaluation.restoration import (apply_bank_mode,
+                                                         apply_holdout)
+    from finetec_mmaction.models.completion import SkeletonBank
+
+    def config():
+        cfg = Config.fromfile(STAGE1)
+        cfg.merge_from_dict({'model.completion.bank.ann_file':
+                             synthetic_file})
+        return cfg
+
+    train = _bank_ids(config())
+    assert len(train) == 16
+    # class-disjoint: a bank of classes 0-1, tested classes 2-3
+    cfg = config()
+    classes, meta = apply_bank_mode(cfg, 'class-disjoint')
+    assert classes == [2, 3] and meta['bank_classes'] == [0, 1]
+    assert SkeletonBank.build(cfg.model.completion.bank, 48, 17,
+                              3).sequences.shape[0] == 8
+    # small: a seeded subset of the training split
+    cfg = config()
+    apply_bank_mode(cfg, 'small', size=5)
+    assert SkeletonBank.build(cfg.model.completion.bank, 48, 17,
+                              3).sequences.shape[0] == 5
+    # holdout, per class and by group: bank + tested clips = training split
+    for group, held_count in ((None, 4), (r'_(\d{4})$', 8)):
+        cfg = config()
+        spec = apis.eval_spec_from_config(cfg, ann_file=synthetic_file)
+        apply_holdout(cfg, spec, 0.25 if group is None else 0.5, 0, group)
+        bank = _bank_ids(cfg)
+        dataset = apis.build_eval_dataset(spec, 0.5, 'burst')
+        held = {dataset.get_data_info(i)['frame_dir']
+                for i in range(len(dataset))}
+        assert len(held) == held_count and not bank & held
+        assert bank | held == train
+        if group is not None:  # whole groups on one side
+            assert len({d[-4:] for d in held}) == 2
+            assert not {d[-4:] for d in held} & {d[-4:] for d in bank}
+    with pytest.raises(ValueError, match='does not match'):
+        cfg = config()
+        spec = apis.eval_spec_from_config(cfg, ann_file=synthetic_file)
+        apply_holdout(cfg, spec, 0.5, 0, r'subject\d+')
+        apis.build_eval_dataset(spec, 0.5, 'burst')
+    # through the tool: validation on the class-disjoint stand-in
+    out_dir = str(tmp_path / 'validation')
+    results = benchmark_tool.main([
+        STAGE1, '--untrained', '--holdout', '0.5', '--bank-mode',
+        'class-disjoint', '--ratios', '0.75', '--strategies', 'in-between',
+        '--out-dir', out_dir, '--num-workers', '0', '--no-progress',
+        '--cfg-options', f'model.completion.bank.ann_file={synthetic_file}',
+        'model.completion.retrieval.num_neighbours=2'
+    ])
+    meta = results['meta']
+    assert meta['num_samples'] == 4 and meta['classes'] == [2, 3]
+    assert 'holdout' in meta['holdout'] and meta['bank_classes'] == [0, 1]
+    ci = results['best_fill_interval']['in-between@0.75']
+    assert ci['low'] <= ci['ratio'] <= ci['high']
+    assert ci['ratio'] == pytest.approx(
+        results['completion_over_best_fill']['in-between@0.75'])
+    assert meta['bank_sequences'] == 4  # classes 0-1 of the rest
+    # a checkpoint's bank (the whole training split) gives way to the carve
+    results = benchmark_tool.main([
+        STAGE1, stage1_dir, '--holdout', '0.5', '--ratios', '0.5',
+        '--strategies', 'burst', '--out-dir', str(tmp_path / 'ckpt'),
+        '--num-workers', '0', '--no-progress', '--cfg-options',
+        f'model.completion.bank.ann_file={synthetic_file}'
+    ])
+    assert results['meta']['bank_sequences'] == 8
+    assert results['meta']['num_samples'] == 8
+    with pytest.raises(SystemExit):
+        benchmark_tool.main([STAGE1, '--untrained', '--holdout', '0.2',
+                             '--split', 'test'])
+
+
 def test_eval_clips_are_the_zero_filled_clean_clips(synthetic_file):
     spec = apis.eval_spec_from_config(
         Config.fromfile(STAGE1), ann_file=synthetic_file)

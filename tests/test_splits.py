@@ -105,6 +105,8 @@ def test_carve_of_penn_action(penn_action_file):
     (dict(split='train', fraction=0.2), 'got keys'),
     (dict(holdout=0.2), 'got keys'),
     (dict(split=3), '"split" must name a split'),
+    (dict(split='train', group='s(\\d'), '"group" must be a regular'),
+    (dict(split='train', group='^nobody'), 'does not match its frame_dir'),
 ])
 def test_bad_holdout_splits_are_refused_naming_the_file(data, spec, match):
     with pytest.raises(ValueError, match=match) as err:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from finetec_mmaction.evaluation import class_means, mean_ci, paired_bootstrap
+from finetec_mmaction.evaluation import (class_means, mean_ci, paired_bootstrap,
+                                         ratio_bootstrap)
 
 
 # ---------------------------------------------------------------- mean_ci
@@ -144,3 +145,25 @@ def test_bootstrap_is_reproducible_from_its_seed():
 def test_bootstrap_refuses_bad_input(a, b, labels, match):
     with pytest.raises(ValueError, match=match):
         paired_bootstrap(a, b, labels, num_samples=10)
+
+
+def test_ratio_bootstrap_over_the_better_reference():
+    """sum(a) / min(sum(r1), sum(r2)): the observed ratio is exact, the
+    interval brackets it and narrows with more clips, and a method twice
+    as bad as the better reference on every clip is 2 in every resample."""
+    rng = np.random.default_rng(0)
+    lin = rng.gamma(2.0, 1.0, 400)
+    akima = lin * rng.uniform(0.7, 1.1, 400)
+    ours = akima * rng.uniform(0.9, 1.12, 400)
+    out = ratio_bootstrap(ours, [lin, akima], num_samples=2000)
+    assert out['ratio'] == pytest.approx(ours.sum() / min(lin.sum(),
+                                                          akima.sum()))
+    assert out['low'] < out['ratio'] < out['high']
+    assert 0 < out['p_above_one'] < 1 and out['num_clips'] == 400
+    few = ratio_bootstrap(ours[:40], [lin[:40], akima[:40]], num_samples=2000)
+    assert few['high'] - few['low'] > out['high'] - out['low']
+    double = ratio_bootstrap(2 * akima, [lin, akima], num_samples=500)
+    assert double['low'] == pytest.approx(2) and double['high'] == \
+        pytest.approx(2) and double['p_above_one'] == 1
+    with pytest.raises(ValueError, match='same non-empty clips'):
+        ratio_bootstrap(ours, [lin[:10]])

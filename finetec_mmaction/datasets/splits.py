@@ -18,12 +18,21 @@ the carve depends neither on the order of the file nor on which other
 samples it holds; a class with at least two samples keeps at least one on
 each side, a class with one sample stays in the training part.
 
+``group=REGEX`` carves whole groups instead (people, cameras, recording
+sessions): the first match of the pattern in ``frame_dir`` (its first
+capture group if it has one) names a sample's group, and
+``round(holdout * groups)`` groups, ranked the same way, are held out::
+
+    # UTKinect: two of the training split's five subjects held out
+    split=dict(split='train', holdout=0.4, group=r'^s\\d+', subset='holdout')
+
 :func:`~finetec_mmaction.datasets.validation.select_split` hands such a dict
 to :func:`select_holdout_split`, so ``SafePoseDataset`` and the skeleton bank
 of module ① (``bank=dict(ann_file=..., split=...)``) accept it alike.
 """
 import hashlib
 import numbers
+import re
 from collections import Counter
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -31,15 +40,18 @@ import numpy as np
 
 #: The two parts of a holdout split.
 HOLDOUT_SUBSETS = ('train', 'holdout')
-_KEYS = ('split', 'holdout', 'seed', 'subset')
+_KEYS = ('split', 'holdout', 'seed', 'subset', 'group')
 
 
 def holdout_split(split: str = 'train',
                   holdout: float = 0.15,
                   seed: int = 0,
-                  subset: str = 'train') -> Dict:
+                  subset: str = 'train',
+                  group: Optional[str] = None) -> Dict:
     """The ``split`` value of one part of a carved split (checked)."""
     spec = dict(split=split, holdout=holdout, seed=seed, subset=subset)
+    if group is not None:
+        spec['group'] = group
     check_holdout_split(spec)
     return spec
 
@@ -62,7 +74,8 @@ def check_holdout_split(spec: Mapping, ann_file: str = '') -> Dict:
     if unknown or 'split' not in spec:
         raise ValueError(
             f'{where}a holdout split is dict(split=NAME, holdout=FRACTION, '
-            f'seed=INT, subset={"|".join(HOLDOUT_SUBSETS)}); got keys '
+            f'seed=INT, subset={"|".join(HOLDOUT_SUBSETS)}[, group=REGEX]); '
+            f'got keys '
             f'{sorted(spec)}.')
     spec = dict(dict(holdout=0.15, seed=0, subset='train'), **spec)
     if not isinstance(spec['split'], str):
@@ -80,9 +93,54 @@ def check_holdout_split(spec: Mapping, ann_file: str = '') -> Dict:
     if spec['subset'] not in HOLDOUT_SUBSETS:
         raise ValueError(f'{where}holdout split: "subset" must be one of '
                          f'{HOLDOUT_SUBSETS}, got {spec["subset"]!r}.')
+    group = spec.get('group')
+    if group is not None:
+        try:
+            re.compile(group)
+        except (TypeError, re.error) as err:
+            raise ValueError(f'{where}holdout split: "group" must be a regular '
+                             f'expression matched in frame_dir, got '
+                             f'{group!r} ({err}).') from None
     spec['holdout'] = float(fraction)
     spec['seed'] = int(spec['seed'])
     return spec
+
+
+def sample_groups(frame_dirs: Sequence[str], pattern: str,
+                  ann_file: str = '') -> List[str]:
+    """The group of each sample: the first match of ``pattern`` in its
+    ``frame_dir`` (its first capture group if it has one).
+
+    Raises:
+        ValueError: A ``frame_dir`` the pattern does not match, named with
+            ``ann_file``.
+    """
+    regex = re.compile(pattern)
+    groups = []
+    for frame_dir in frame_dirs:
+        match = regex.search(frame_dir)
+        if match is None:
+            where = f'{ann_file}: ' if ann_file else ''
+            raise ValueError(f'{where}sample {frame_dir!r}: the holdout '
+                             f'group pattern {pattern!r} does not match its '
+                             'frame_dir.')
+        groups.append(match.group(1) if regex.groups else match.group(0))
+    return groups
+
+
+def carve_groups(groups: Sequence[str], holdout: float,
+                 seed: int = 0) -> np.ndarray:
+    """Which samples are held out when whole groups are: ``(N,)`` bool.
+
+    ``round(holdout * G)`` of the ``G`` groups, clipped to ``[1, G - 1]``
+    when ``G >= 2`` (none when ``G == 1``), ranked by a hash of ``(seed,
+    group)`` as :func:`carve_holdout` ranks samples.
+    """
+    names = sorted(set(groups))
+    count = int(np.floor(holdout * len(names) + 0.5))
+    count = min(max(count, 1), len(names) - 1) if len(names) >= 2 else 0
+    held = set(sorted(names, key=lambda g: _rank_key(seed, g))[:count])
+    return np.array([g in held for g in groups], dtype=bool)
 
 
 def _rank_key(seed: int, frame_dir: str) -> bytes:
@@ -168,9 +226,14 @@ def select_holdout_split(data, spec: Mapping,
             f'{ann_file}: split {spec["split"]!r} holds repeated ids (e.g. '
             f'{repeated[:3]}); a holdout split needs unique frame_dir.')
     held = np.zeros(len(annos), dtype=bool)
-    held[placeable] = carve_holdout(
-        ids, [int(annos[i]['label']) for i in placeable], spec['holdout'],
-        spec['seed'])
+    if spec.get('group') is not None:
+        held[placeable] = carve_groups(
+            sample_groups(ids, spec['group'], ann_file), spec['holdout'],
+            spec['seed'])
+    else:
+        held[placeable] = carve_holdout(
+            ids, [int(annos[i]['label']) for i in placeable],
+            spec['holdout'], spec['seed'])
     keep = held if spec['subset'] == 'holdout' else ~held
     return ([a for a, k in zip(annos, keep) if k],
             [i for i, k in zip(indices, keep) if k])
@@ -183,4 +246,6 @@ def describe_split(split) -> str:
         return str(split)
     spec = check_holdout_split(split)
     part = 'holdout' if spec['subset'] == 'holdout' else 'minus-holdout'
-    return f'{spec["split"]}-{part}({spec["holdout"]:g}, seed {spec["seed"]})'
+    by = f', groups {spec["group"]}' if spec.get('group') is not None else ''
+    return (f'{spec["split"]}-{part}({spec["holdout"]:g}, seed '
+            f'{spec["seed"]}{by})')

@@ -5,6 +5,9 @@ vs the completion network), ``corruption_sweep`` (accuracy vs missing
 ratio) and ``speed`` (FineTec vs ST-GCN++ steps)."""
 from . import metrics
 from .metrics import *  # noqa: F401,F403
-from .statistics import class_means, mean_ci, paired_bootstrap
+from .statistics import (class_means, mean_ci, paired_bootstrap,
+                         ratio_bootstrap)
 
-__all__ = metrics.__all__ + ['class_means', 'mean_ci', 'paired_bootstrap']
+__all__ = metrics.__all__ + [
+    'class_means', 'mean_ci', 'paired_bootstrap', 'ratio_bootstrap'
+]

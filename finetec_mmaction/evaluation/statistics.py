@@ -177,3 +177,53 @@ def paired_bootstrap(correct_a,
         out['mean_class_acc'] = summary(class_means(diff, labels)[0], mca)
     out.update(num_videos=n, num_samples=int(num_samples), seed=seed)
     return out
+
+
+def ratio_bootstrap(errors,
+                    references: Sequence,
+                    num_samples: int = NUM_BOOTSTRAP,
+                    seed: int = 0,
+                    confidence: float = 0.95) -> Dict:
+    """Paired bootstrap over clips of ``sum(errors) / min_r sum(r)``.
+
+    The restoration benchmark's "completion / min(interp, Akima)": a
+    method's summed error over the better of the references, each summed
+    over the same clips (same masks, same order). Every resample draws the
+    clips with replacement, the same draw for all, and takes the better
+    reference *of that draw*.
+
+    Args:
+        errors: ``(N,)`` per-clip error sums of the method.
+        references (Sequence): ``(N,)`` per-clip error sums of each
+            reference.
+        num_samples (int): Bootstrap resamples. Defaults to 10000.
+        seed (int): Seed of the resampling.
+        confidence (float): Coverage of the percentile interval.
+
+    Returns:
+        dict: ``ratio`` (observed), ``low`` / ``high`` (percentile
+        interval), ``p_above_one`` (fraction of resamples above 1),
+        ``num_clips``.
+    """
+    a = np.asarray(errors, dtype=np.float64).reshape(-1)
+    refs = np.stack([np.asarray(r, dtype=np.float64).reshape(-1)
+                     for r in references])
+    if refs.shape[1] != a.size or a.size == 0:
+        raise ValueError(f'ratio_bootstrap needs the same non-empty clips '
+                         f'for all: {a.size} vs {refs.shape[1]}.')
+    if num_samples < 1 or not 0 < confidence < 1:
+        raise ValueError(f'num_samples >= 1 and confidence in (0, 1), got '
+                         f'{num_samples} and {confidence}.')
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for start in range(0, num_samples, _CHUNK):
+        index = rng.integers(0, a.size, (min(_CHUNK, num_samples - start),
+                                         a.size))
+        best = refs[:, index].sum(-1).min(0)
+        ratios.append(a[index].sum(-1) / np.maximum(best, 1e-300))
+    ratios = np.concatenate(ratios)
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(ratios, [tail, 100 - tail])
+    return dict(ratio=float(a.sum() / max(refs.sum(-1).min(), 1e-300)),
+                low=float(low), high=float(high),
+                p_above_one=float((ratios > 1).mean()), num_clips=int(a.size))

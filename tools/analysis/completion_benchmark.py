@@ -29,6 +29,10 @@ Examples::
     # others; a bank of 300 sequences
     ... --untrained --bank-mode class-disjoint
     ... --untrained --bank-mode small --bank-size 300
+    # the same as validation checks, without the test split: the bank from
+    # the training split less a 20 % holdout (by class, or by subject with
+    # --holdout-group '^s\\d+'), the clips from the holdout
+    ... --untrained --holdout 0.2 [--bank-mode class-disjoint]
 
 Writes ``completion_benchmark.json`` and ``.csv`` into ``--out-dir``.
 """
@@ -41,6 +45,7 @@ import torch
 import finetec_mmaction  # noqa: F401  (compat fixes + registration first)
 from finetec_mmaction.evaluation.restoration import (BANK_MODES,
                                                      apply_bank_mode,
+                                                     apply_holdout,
                                                      eval_spec_from_config,
                                                      format_tables,
                                                      load_classifier,
@@ -93,6 +98,19 @@ def parse_args(argv=None):
     parser.add_argument('--bank-classes', type=int, nargs='+',
                         help='labels of the class-disjoint bank (default: '
                         'the lower half of the training labels)')
+    parser.add_argument(
+        '--holdout', type=float, metavar='FRACTION',
+        help="validation instead of test: build the bank from the bank's "
+        'split less this fraction (carved per class, seeded) and evaluate '
+        'the carved clips; combines with --bank-mode (a checkpoint must '
+        'have been trained without the carve: its bank is rebuilt, its '
+        'weights are not)')
+    parser.add_argument('--holdout-seed', type=int, default=0,
+                        help='seed of the --holdout carve (default 0)')
+    parser.add_argument(
+        '--holdout-group', metavar='REGEX',
+        help='carve whole groups named by this pattern in frame_dir (e.g. '
+        "'^s\\d+' for subjects) instead of samples per class")
     parser.add_argument('--classifier-config',
                         help='config of a (clean-trained) recognizer, e.g. '
                         'stock ST-GCN++')
@@ -117,6 +135,11 @@ def parse_args(argv=None):
             args.classifier_checkpoint is None):
         parser.error('--classifier-config and --classifier-checkpoint go '
                      'together')
+    if args.holdout is not None and (args.split or args.ann_file):
+        parser.error('--holdout evaluates the holdout of the bank\'s own '
+                     'file and split; it excludes --split and --ann-file')
+    if args.holdout_group is not None and args.holdout is None:
+        parser.error('--holdout-group needs --holdout')
     return args
 
 
@@ -127,13 +150,19 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     spec = eval_spec_from_config(cfg, args.split, args.ann_file, args.joints)
+    holdout_meta = {}
+    if args.holdout is not None:
+        holdout_meta = apply_holdout(cfg, spec, args.holdout,
+                                     args.holdout_seed, args.holdout_group)
     classes, bank_meta = apply_bank_mode(cfg, args.bank_mode, args.bank_size,
                                          args.bank_classes)
     completion = None
     if args.checkpoint is not None or args.untrained:
         completion = load_completion(cfg, args.checkpoint, device)
-        if args.checkpoint is not None and args.bank_mode != 'config':
-            # the checkpoint's bank gives way to the stand-in
+        if args.checkpoint is not None and (args.bank_mode != 'config' or
+                                            args.holdout is not None):
+            # the checkpoint's bank gives way to the stand-in (with
+            # --holdout: it would hold the carved clips themselves)
             completion.bank.set_sequences(SkeletonBank.build(
                 cfg.model.completion.bank, completion.clip_len,
                 completion.num_joints,
@@ -163,8 +192,11 @@ def main(argv=None):
         classes=classes,
         meta=dict(
             bank_meta,
+            **holdout_meta,
             config=args.config,
             checkpoint='untrained' if args.untrained else args.checkpoint,
+            bank_sequences=None if completion is None else len(
+                completion.bank),
             classifier_config=args.classifier_config,
             classifier_checkpoint=args.classifier_checkpoint))
     print(format_tables(results))

@@ -1,7 +1,7 @@
 """Restoration benchmark: the stage-1 completion network beside the
 classical fills at every missing ratio × strategy, optionally with a
 clean-trained classifier behind each restoration."""
-from .bank_modes import BANK_MODES, apply_bank_mode
+from .bank_modes import BANK_MODES, apply_bank_mode, apply_holdout
 from .benchmark import (ERROR_NAMES, METHOD_LABELS, METHODS, classify,
                         load_classifier, restore_batch, run_benchmark,
                         score_restoration, setting_name, share_worse)
@@ -13,6 +13,7 @@ from .spec import (NORMALIZE_TYPES, EvalSpec, check_classifier_config,
 
 __all__ = [
     'BANK_MODES', 'CSV_FIELDS', 'ERROR_NAMES', 'apply_bank_mode',
+    'apply_holdout',
     'share_worse', 'METHODS', 'METHOD_LABELS',
     'NORMALIZE_TYPES', 'EvalSpec', 'build_eval_dataset',
     'check_classifier_config', 'classify', 'corruption_pipeline',

@@ -35,6 +35,7 @@ from ..metrics.completion_metric import (BASELINES, baseline_fill,
                                          restoration_errors,
                                          summarize_errors)
 from ...datasets.subset import subset_classes, subset_evenly
+from ..statistics import ratio_bootstrap
 from .data import build_eval_dataset, iter_batches, set_corruption
 from .spec import EvalSpec, check_classifier_config
 
@@ -136,7 +137,8 @@ def run_benchmark(spec: EvalSpec,
         ``{setting: {method: {mpjpe, n_mpjpe, mpjve}}}``; with a completion
         model ``completion_over_linear`` ``{setting: {error: ratio}}``,
         ``completion_over_best_fill`` (MPJPE over the better of linear and
-        Akima interpolation) and ``share_worse_than_linear`` (the fraction
+        Akima interpolation), ``best_fill_interval`` (its paired bootstrap
+        over clips: ``ratio``, ``low``, ``high``, ``p_above_one``) and ``share_worse_than_linear`` (the fraction
         of clips whose MPJPE is above linear interpolation's);
         ``classification`` ``{'clean': acc, setting: {method: acc}}`` with
         ``acc = {top1, mean_class_acc, num_samples}`` (with a classifier).
@@ -198,6 +200,8 @@ def run_benchmark(spec: EvalSpec,
         if completion is not None:
             results.setdefault('share_worse_than_linear', {})[name] = \
                 share_worse(errors['completion'], errors['linear'])
+            results.setdefault('best_fill_interval', {})[name] = \
+                best_fill_interval(errors)
         results['restoration'][name] = {
             m: summarize_errors(errors[m])
             for m in methods
@@ -225,6 +229,17 @@ def run_benchmark(spec: EvalSpec,
         }
     results['meta']['seconds'] = round(time.time() - start, 2)
     return results
+
+
+def best_fill_interval(errors: Dict[str, Sequence[Dict]]) -> Dict:
+    """Completion's MPJPE over the better of linear and Akima
+    interpolation with a paired bootstrap interval over the clips
+    (:func:`ratio_bootstrap`): whether a ratio above or below 1 is more
+    than the luck of the sampled clips."""
+    sums = {m: np.concatenate([e['mpjpe'] for e in errors[m]])
+            for m in ('completion', 'linear', 'akima')}
+    return ratio_bootstrap(sums['completion'],
+                           [sums['linear'], sums['akima']])
 
 
 def share_worse(errors: Sequence[Dict], reference: Sequence[Dict],

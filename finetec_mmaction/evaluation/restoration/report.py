@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ...datasets.splits import describe_split
 from ...utils.io import dump_csv, dump_json
 from ...utils.table import format_number, render_table
 from .benchmark import ERROR_NAMES, METHOD_LABELS
@@ -16,7 +17,7 @@ def format_tables(results: Dict) -> str:
     methods = meta['methods']
     joints = spec['joints']
     out = [f"{meta['num_samples']} samples of {spec['ann_file']} "
-           f"[{spec['split']}], clip_len {spec['clip_len']}, "
+           f"[{describe_split(spec['split'])}], clip_len {spec['clip_len']}, "
            f"{'all' if joints is None else len(joints)} joints, errors over "
            'missing frames in normalised coordinates']
     missing = ['missing frames'] + [
@@ -36,6 +37,11 @@ def format_tables(results: Dict) -> str:
                 format_number(results['completion_over_best_fill'][n], 3)
                 for n in names
             ])
+            if 'best_fill_interval' in results:
+                rows.append(['  95 % bootstrap interval'] + [
+                    _interval(results['best_fill_interval'][n])
+                    for n in names
+                ])
             rows.append(['clips worse than interp'] + [
                 format_number(results['share_worse_than_linear'][n], 3)
                 for n in names
@@ -58,9 +64,13 @@ def format_tables(results: Dict) -> str:
     return '\n'.join(out)
 
 
+def _interval(ci: Dict) -> str:
+    return f"{format_number(ci['low'], 3)}-{format_number(ci['high'], 3)}"
+
+
 CSV_FIELDS = ('strategy', 'ratio', 'method', 'mpjpe', 'n_mpjpe', 'mpjve',
               'completion_over_linear_mpjpe', 'completion_over_best_fill',
-              'share_worse_than_linear', 'top1', 'mean_class_acc',
+              'best_fill_low', 'best_fill_high', 'share_worse_than_linear', 'top1', 'mean_class_acc',
               'num_samples')
 
 
@@ -87,6 +97,10 @@ def results_to_rows(results: Dict) -> List[Dict]:
                     results['completion_over_best_fill'][name]
                 row['share_worse_than_linear'] = \
                     results['share_worse_than_linear'][name]
+                interval = results.get('best_fill_interval', {}).get(name)
+                if interval is not None:
+                    row.update(best_fill_low=interval['low'],
+                               best_fill_high=interval['high'])
             if cls:
                 row.update(top1=cls[name][method]['top1'],
                            mean_class_acc=cls[name][method]['mean_class_acc'])

@@ -2,7 +2,7 @@
 (layout, clip length, normalisation, persons, corruption seed) and the
 joints and channels the errors are measured on."""
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 from ...utils.config import find_evaluator, find_transform, loader_pipeline
 
@@ -15,7 +15,7 @@ _CORRUPTION_KEYS = ('seed', 'num_bursts', 'motion_power', 'mixed_strategies')
 class EvalSpec:
     """What the evaluation pipeline and the metric need from a config."""
     ann_file: str
-    split: Optional[str]
+    split: Optional[Union[str, Dict]]  # a name or a holdout split
     clip_len: int
     num_person: int = 1
     person_mode: str = 'zero'
