@@ -234,6 +234,15 @@ def test_neighbour_preference_reads_how_similar_sequences_bend():
                                  valid)
     assert float(smooth) > 2 and float(rough) < 0
     assert float(neighbour_preference(neighbours_of(sines(1)), valid)) == 0
+    # the neighbours' losses to either fill, when already made, are reused
+    # (scaled neighbours: the details carry the scale)
+    mixed = neighbours_of(torch.cat([sines(4, seed=3), random_walks(4)]))
+    mixed = mixed._replace(scale=torch.linspace(0.7, 1.4, 8)[None])
+    fresh = neighbour_preference(mixed, valid)
+    for method in ('akima', 'linear'):
+        reused = neighbour_preference(
+            mixed, valid, neighbour_details(mixed, valid, method), method)
+        torch.testing.assert_close(reused, fresh, rtol=1e-5, atol=1e-5)
 
 
 def test_detail_agreement_is_relative_to_chance():

@@ -12,6 +12,8 @@ measured in docs/experiments/safe_restoration.md.
 
 Both are ratios or z-scores, so nothing depends on the coordinate system.
 """
+from typing import Optional
+
 import torch
 
 from .fill import akima_fill, linear_fill
@@ -20,7 +22,9 @@ from .self_validation import frame_errors
 
 
 def neighbour_preference(neighbours: Neighbours,
-                         valid: torch.Tensor) -> torch.Tensor:
+                         valid: torch.Tensor,
+                         details: Optional[torch.Tensor] = None,
+                         method: str = 'akima') -> torch.Tensor:
     """Self-validation of Akima's spline against linear interpolation on
     the clip's closest bank sequences, masked like the clip: the weighted
     paired z-score over the ``k`` neighbours of their errors on the missing
@@ -33,6 +37,11 @@ def neighbour_preference(neighbours: Neighbours,
     Args:
         neighbours (Neighbours): ``(B, k, T, K, C)`` and their weights.
         valid (torch.Tensor): ``(B, T)`` bool, the clips' masks.
+        details (torch.Tensor, optional): ``(B, k, T, K, C)``
+            :func:`~finetec_mmaction.core.retrieval.neighbour_details` with
+            ``method``: what that fill already lost, so it is not made
+            again.
+        method (str): ``'akima'`` or ``'linear'``, the fill of ``details``.
 
     Returns:
         torch.Tensor: ``(B,)`` z, positive where Akima restores the
@@ -44,9 +53,18 @@ def neighbour_preference(neighbours: Neighbours,
     mask = valid.bool().repeat_interleave(num_neighbours, 0)
     x = flat * mask[..., None, None].to(flat.dtype)
     missing = (~mask).to(flat.dtype)
-    diff = ((frame_errors(linear_fill(x, mask), flat) -
-             frame_errors(akima_fill(x, mask), flat)) * missing).sum(1)
-    diff = diff.view(batch, num_neighbours) * neighbours.scale
+    scale = neighbours.scale.flatten()[:, None]
+    # each fill's per-frame error on the neighbours, scaled to the clip
+    errors = {}
+    if details is not None:
+        # the details are the neighbours' losses to `method`, already scaled
+        errors[method] = frame_errors(details.flatten(0, 1),
+                                      torch.zeros_like(flat))
+    for name, fill in (('linear', linear_fill), ('akima', akima_fill)):
+        if name not in errors:
+            errors[name] = frame_errors(fill(x, mask), flat) * scale
+    diff = ((errors['linear'] - errors['akima']) * missing).sum(1)
+    diff = diff.view(batch, num_neighbours)
     w = neighbours.weights
     mean = (w * diff).sum(1)
     spread = (w * (diff - mean[:, None]).square()).sum(1).sqrt()

@@ -213,8 +213,8 @@ class TrainingFreeRestoration:
             fit = neighbours.fit
             # opt-in trade-offs (docs/experiments/safe_restoration.md)
             if options.get('neighbour_threshold') is not None:
-                blend['neighbour_z'] = neighbour_preference(neighbours,
-                                                            valid)
+                blend['neighbour_z'] = neighbour_preference(
+                    neighbours, valid, details, self.base_fill)
                 blend['neighbour_threshold'] = options['neighbour_threshold']
             if options.get('agreement_range') is not None:
                 blend['agreement'] = detail_agreement(details,
