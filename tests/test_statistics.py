@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from finetec_mmaction.evaluation import (class_means, mean_ci, paired_bootstrap,
-                                         ratio_bootstrap)
+from finetec_mmaction.evaluation import (class_means, mean_ci,
+                                         paired_bootstrap, ratio_bootstrap)
 
 
 # ---------------------------------------------------------------- mean_ci

@@ -98,8 +98,8 @@ def check_holdout_split(spec: Mapping, ann_file: str = '') -> Dict:
         try:
             re.compile(group)
         except (TypeError, re.error) as err:
-            raise ValueError(f'{where}holdout split: "group" must be a regular '
-                             f'expression matched in frame_dir, got '
+            raise ValueError(f'{where}holdout split: "group" must be a '
+                             f'regular expression matched in frame_dir, got '
                              f'{group!r} ({err}).') from None
     spec['holdout'] = float(fraction)
     spec['seed'] = int(spec['seed'])

@@ -138,8 +138,9 @@ def run_benchmark(spec: EvalSpec,
         model ``completion_over_linear`` ``{setting: {error: ratio}}``,
         ``completion_over_best_fill`` (MPJPE over the better of linear and
         Akima interpolation), ``best_fill_interval`` (its paired bootstrap
-        over clips: ``ratio``, ``low``, ``high``, ``p_above_one``) and ``share_worse_than_linear`` (the fraction
-        of clips whose MPJPE is above linear interpolation's);
+        over clips: ``ratio``, ``low``, ``high``, ``p_above_one``) and
+        ``share_worse_than_linear`` (the fraction of clips whose MPJPE is
+        above linear interpolation's);
         ``classification`` ``{'clean': acc, setting: {method: acc}}`` with
         ``acc = {top1, mean_class_acc, num_samples}`` (with a classifier).
     """

@@ -70,8 +70,8 @@ def _interval(ci: Dict) -> str:
 
 CSV_FIELDS = ('strategy', 'ratio', 'method', 'mpjpe', 'n_mpjpe', 'mpjve',
               'completion_over_linear_mpjpe', 'completion_over_best_fill',
-              'best_fill_low', 'best_fill_high', 'share_worse_than_linear', 'top1', 'mean_class_acc',
-              'num_samples')
+              'best_fill_low', 'best_fill_high', 'share_worse_than_linear',
+              'top1', 'mean_class_acc', 'num_samples')
 
 
 def results_to_rows(results: Dict) -> List[Dict]:
