@@ -11,8 +11,10 @@ from finetec_mmaction.core.retrieval import (Neighbours, find_neighbours,
                                              neighbour_details,
                                              prepare_retrieval_bank,
                                              retrieval_detail)
-from finetec_mmaction.core.neighbour_evidence import (detail_agreement,
-                                                      neighbour_preference)
+from finetec_mmaction.core.neighbour_evidence import (cross_prediction,
+                                                      detail_agreement,
+                                                      neighbour_preference,
+                                                      observed_halves)
 from finetec_mmaction.core.self_validation import (
     BlendTable, calibrate_blend, gap_bins, gap_lengths,
     interpolation_preference, probe_masks, retrieval_confidence, safe_blend)
@@ -196,6 +198,9 @@ def test_self_validation_options_are_checked():
     with pytest.raises(ValueError, match='neighbour_threshold'):
         ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
                                self_validation=dict(neighbour_threshold=0))
+    with pytest.raises(ValueError, match='cross_range'):
+        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
+                               self_validation=dict(cross_range=(6, 2)))
 
 
 def test_retrieval_detail_is_the_neighbours_weighted_detail():
@@ -289,6 +294,43 @@ def test_safe_blend_opt_in_signals():
                                         0.5 * detail)[0])
 
 
+def test_cross_prediction_tells_a_bank_that_carries_the_clip_across():
+    """Neighbours found on one half of the observed frames predict the
+    other half: exactly where the bank holds the clip's own movement, no
+    better than holding still where it holds unrelated motion; nan where a
+    half is empty."""
+    valid = masks(3, 0.75, 'in-between', seed=4)
+    first, second = observed_halves(valid)
+    assert not (first & second).any() and ((first | second) == valid).all()
+    assert (first.sum(1) - second.sum(1)).abs().max() <= 1
+    clips = sines(3, seed=5, period=9.0)
+    x = clips * valid[..., None, None]
+    search = dict(num_neighbours=2)
+    related = prepare_retrieval_bank(torch.cat([clips, sines(6, seed=6)]))
+    unrelated = prepare_retrieval_bank(random_walks(8, seed=7))
+    carried = cross_prediction(x, valid, related, **search)
+    held = cross_prediction(x, valid, unrelated, **search)
+    assert (carried < 0.05).all() and (held > 0.5).all(), (carried, held)
+    one = torch.zeros(1, T, dtype=torch.bool)
+    one[0, 3] = True
+    assert torch.isnan(cross_prediction(x[:1] * one[..., None, None], one,
+                                        related, **search)).all()
+    # in safe_blend: no detail from cross_range[1] on; nan leaves gamma
+    linear, akima, detail = (torch.randn(3, T, K, 2) for _ in range(3))
+    bins = len(gap_bins(valid)[0])
+    table = BlendTable(torch.full((bins, ), 0.5), torch.full((bins, ), 1.0),
+                       torch.full((5, ), 0.1))
+    fit, none = torch.full((3, ), 0.1), torch.zeros(3)
+    out = safe_blend(linear, akima, valid, none, detail, fit, table,
+                     cross_ratio=torch.tensor([6.0, 4.0, float('nan')]),
+                     cross_range=(2.0, 6.0))
+    torch.testing.assert_close(out[0], akima[0])
+    torch.testing.assert_close(out[1], (linear + 0.75 * (akima - linear) +
+                                        0.5 * detail)[1])
+    torch.testing.assert_close(out[2], (linear + 0.5 * (akima - linear) +
+                                        detail)[2])
+
+
 def test_opt_in_signals_run_in_the_module():
     """Both options, set in a config's self_validation, restore a batch;
     without them the restoration is unchanged."""
@@ -296,7 +338,8 @@ def test_opt_in_signals_run_in_the_module():
     clip, valid = sines(2, seed=8), masks(2, 0.75, 'in-between', seed=9)
     outs = []
     for extra in (dict(), dict(neighbour_threshold=2.0,
-                               agreement_range=(3.0, 6.0))):
+                               agreement_range=(3.0, 6.0),
+                               cross_range=(2.0, 6.0))):
         model = ContextAwareCompletion(
             num_joints=K, num_channels=2, clip_len=T, bank=bank,
             retrieval=dict(num_neighbours=4),

@@ -9,6 +9,10 @@ measured in docs/experiments/safe_restoration.md.
 * :func:`detail_agreement`: how much the neighbours agree, beyond chance,
   on what the fill misses -- neighbours of the same movement bend a gap
   alike, neighbours that only happen to fit the observed frames do not.
+* :func:`cross_prediction`: whether the bank's match on one half of the
+  clip's observed frames carries over to the other half -- a test of the
+  long-range motion a gap needs, which a fit over all observed frames
+  (easy for any sequence when they are few) does not make.
 
 Both are ratios or z-scores, so nothing depends on the coordinate system.
 """
@@ -16,8 +20,8 @@ from typing import Optional
 
 import torch
 
-from .fill import akima_fill, linear_fill
-from .retrieval import Neighbours
+from .fill import akima_fill, linear_fill, nearest_fill
+from .retrieval import Neighbours, RetrievalBank, find_neighbours
 from .self_validation import frame_errors
 
 
@@ -98,3 +102,63 @@ def detail_agreement(details: torch.Tensor,
         (2, 3, 4)))
     effective = 1 / weights.square().sum(1)
     return mean.square().sum((1, 2, 3)) / energy.clamp(min=1e-12) * effective
+
+
+def observed_halves(valid: torch.Tensor):
+    """The first and second half of each clip's observed frames
+    (``valid`` ``(B, T)``): two ``(B, T)`` bool masks; the first takes the
+    middle frame of an odd count."""
+    valid = valid.bool()
+    rank = valid.long().cumsum(1)
+    first = valid & (rank <= (valid.sum(1, keepdim=True) + 1) // 2)
+    return first, valid & ~first
+
+
+def cross_prediction(x: torch.Tensor, valid: torch.Tensor,
+                     bank: RetrievalBank, skip_nearest: int = 0,
+                     **search) -> torch.Tensor:
+    """Two-fold temporal cross-validation of the retrieval.
+
+    The neighbours found on one half of the clip's observed frames
+    (:func:`observed_halves`; :func:`find_neighbours` with ``search``),
+    placed on that half (its mean, their scale), predict the other half;
+    their error there is divided by that of holding the nearest frame of
+    the first half. The two directions are combined by their geometric
+    mean. Neighbours of the same movement carry the clip's motion across;
+    sequences that only happen to fit part of it do no better than
+    holding still (about 1).
+
+    Args:
+        x (torch.Tensor): ``(B, T, K, C)`` coordinates, missing frames any.
+        valid (torch.Tensor): ``(B, T)`` bool.
+        bank (RetrievalBank): The prepared bank.
+        skip_nearest (int): Leave out that many nearest sequences (1 when
+            the clips are in the bank).
+
+    Returns:
+        torch.Tensor: ``(B,)`` the error ratio; ``nan`` for a clip with
+        fewer than two observed frames.
+    """
+    halves = observed_halves(valid)
+    ratios = []
+    for source, target in (halves, halves[::-1]):
+        weight = source.to(x.dtype)
+        neighbours = find_neighbours(x * weight[..., None, None], source,
+                                     bank, skip_nearest=skip_nearest,
+                                     **search)
+        count = weight.sum(1).clamp(min=1) * x.shape[2]
+        centre = torch.einsum('bt,btkc->bc', weight, x) / count[:, None]
+        seqs = neighbours.sequences
+        own = torch.einsum('bt,bntkc->bnc', weight, seqs) / count[:, None,
+                                                                  None]
+        placed = neighbours.scale[..., None, None, None] * (
+            seqs - own[:, :, None, None]) + centre[:, None, None, None]
+        pred = torch.einsum('bn,bntkc->btkc', neighbours.weights, placed)
+        held = nearest_fill(x * weight[..., None, None], source)
+        target = target.to(x.dtype)
+        ratios.append((frame_errors(pred, x) * target).sum(1) /
+                      (frame_errors(held, x) * target).sum(1).clamp(
+                          min=1e-12))
+    ratio = (ratios[0] * ratios[1]).sqrt()
+    both = halves[0].any(1) & halves[1].any(1)
+    return torch.where(both, ratio, torch.full_like(ratio, float('nan')))

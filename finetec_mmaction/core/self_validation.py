@@ -27,11 +27,13 @@ Each missing frame of a gap of length ``L`` is restored as::
   many clips on noise). Without that evidence a clip keeps Akima's spline
   where it takes no detail and the bank's choice where it does.
 
-Two more signals from the clip's retrieved neighbours are opt-in
-trade-offs (:mod:`finetec_mmaction.core.neighbour_evidence`; on the
-validation banks each helps data like the bank and costs the class-disjoint
-one, or the reverse): the neighbours' own linear-vs-Akima check, and a gate
-on the detail by how much the neighbours agree on it beyond chance.
+Three more signals from the bank are opt-in trade-offs
+(:mod:`finetec_mmaction.core.neighbour_evidence`; on the validation banks
+each helps data like the bank and costs the class-disjoint one, or the
+reverse): the neighbours' own linear-vs-Akima check, a gate on the detail
+by how much the neighbours agree on it beyond chance, and one by how well
+neighbours found on half of the clip predict its other half (the best
+trade-off measured; it costs a second and third retrieval).
 
 Every quantity is a ratio or a count of frames, so nothing depends on the
 coordinate system (pixels after ``PreNormalize2D``, metres after
@@ -217,7 +219,9 @@ def safe_blend(linear: torch.Tensor,
                neighbour_z: Optional[torch.Tensor] = None,
                neighbour_threshold: float = 2.0,
                agreement: Optional[torch.Tensor] = None,
-               agreement_range: Tuple[float, float] = (3.0, 6.0)
+               agreement_range: Tuple[float, float] = (3.0, 6.0),
+               cross_ratio: Optional[torch.Tensor] = None,
+               cross_range: Tuple[float, float] = (2.0, 6.0)
                ) -> torch.Tensor:
     """Combine the candidates as the module docstring says.
 
@@ -243,6 +247,11 @@ def safe_blend(linear: torch.Tensor,
             scales ``gamma`` from 0 at ``agreement_range[0]`` to 1 at
             ``agreement_range[1]``.
         agreement_range (tuple): See ``agreement``.
+        cross_ratio (torch.Tensor, optional): ``(B,)``
+            :func:`~finetec_mmaction.core.neighbour_evidence.cross_prediction`;
+            scales ``gamma`` from 1 at ``cross_range[0]`` to 0 at
+            ``cross_range[1]`` (``nan``: unchanged).
+        cross_range (tuple): See ``cross_ratio``.
 
     Returns:
         torch.Tensor: ``(B, T, K, C)``; ``linear`` where every weight is 0.
@@ -269,6 +278,12 @@ def safe_blend(linear: torch.Tensor,
             low, high = agreement_range
             gamma = gamma * ((agreement - low) / (high - low)).clamp(
                 0, 1)[:, None, None, None]
+        if cross_ratio is not None:
+            low, high = cross_range
+            carried = ((high - cross_ratio) / (high - low)).clamp(0, 1)
+            carried = torch.where(torch.isnan(cross_ratio),
+                                  torch.ones_like(carried), carried)
+            gamma = gamma * carried[:, None, None, None]
         bins = gap_bins(valid)
         with_detail = table.alpha.to(akima.dtype)[bins][..., None, None]
         with_detail = torch.where(

@@ -118,7 +118,8 @@ class ContextAwareCompletion(BaseModule):
             interpolation. Keys: ``z_threshold`` (4.0), ``novelty``
             ((1.0, 2.0)), ``probe_shifts``, the opt-in neighbour evidence
             (:mod:`finetec_mmaction.core.neighbour_evidence`)
-            ``neighbour_threshold`` and ``agreement_range`` (None: off), and
+            ``neighbour_threshold``, ``agreement_range`` and
+            ``cross_range`` (None: off), and
             for the bank's calibration ``num_samples`` (512), ``seed`` (0),
             ``grid``, ``tolerance``.
             Defaults to ``dict()`` (on, default settings); ``None`` gives the

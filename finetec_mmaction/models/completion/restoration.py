@@ -13,7 +13,7 @@ from typing import Dict, Optional
 import torch
 
 from ...core.fill import FILLS, akima_fill, linear_fill
-from ...core.neighbour_evidence import (detail_agreement,
+from ...core.neighbour_evidence import (cross_prediction, detail_agreement,
                                         neighbour_preference)
 from ...core.regions import FLIP_INDEX, get_flip_index
 from ...core.retrieval import (RetrievalBank, find_neighbours,
@@ -30,7 +30,7 @@ RETRIEVAL_DEFAULTS = dict(time_shifts=(-4, -2, 0, 2, 4),
                           scale_range=(0.7, 1.4),
                           time_scales=(0.85, 1.0, 1.15))
 BLEND_KEYS = ('z_threshold', 'novelty', 'probe_shifts',
-              'neighbour_threshold', 'agreement_range')
+              'neighbour_threshold', 'agreement_range', 'cross_range')
 CALIBRATION_KEYS = ('num_samples', 'seed', 'grid', 'tolerance')
 
 
@@ -80,11 +80,12 @@ def check_self_validation(options: Optional[Dict]) -> Optional[Dict]:
     if len(novelty) != 2 or not 0 < novelty[0] < novelty[1]:
         raise ValueError('self_validation novelty must be (low, high) with '
                          f'0 < low < high, got {novelty}.')
-    agreement = options.get('agreement_range')
-    if agreement is not None and (len(agreement) != 2 or
-                                  not 0 <= agreement[0] < agreement[1]):
-        raise ValueError('self_validation agreement_range must be (low, '
-                         f'high) with 0 <= low < high, got {agreement}.')
+    for key in ('agreement_range', 'cross_range'):
+        pair = options.get(key)
+        if pair is not None and (len(pair) != 2 or
+                                 not 0 <= pair[0] < pair[1]):
+            raise ValueError(f'self_validation {key} must be (low, high) '
+                             f'with 0 <= low < high, got {pair}.')
     threshold = options.get('neighbour_threshold')
     if threshold is not None and not threshold > 0:
         raise ValueError('self_validation neighbour_threshold must be > 0 '
@@ -194,9 +195,9 @@ class TrainingFreeRestoration:
         if self.retrieval is not None:
             search = dict(self.retrieval)
             gap_ramp = search.pop('gap_ramp')
-            neighbours = find_neighbours(
-                coords, valid, self.retrieval_bank(sequences, coords.dtype),
-                skip_nearest=int(in_bank), **search)
+            bank = self.retrieval_bank(sequences, coords.dtype)
+            neighbours = find_neighbours(coords, valid, bank,
+                                         skip_nearest=int(in_bank), **search)
             details = neighbour_details(neighbours, valid, self.base_fill)
             detail = neighbour_detail(neighbours, details, valid, gap_ramp)
         if self.self_validation is None:
@@ -220,6 +221,10 @@ class TrainingFreeRestoration:
                 blend['agreement'] = detail_agreement(details,
                                                       neighbours.weights)
                 blend['agreement_range'] = tuple(options['agreement_range'])
+            if options.get('cross_range') is not None:
+                blend['cross_ratio'] = cross_prediction(
+                    coords, valid, bank, skip_nearest=int(in_bank), **search)
+                blend['cross_range'] = tuple(options['cross_range'])
         linear = linear_fill(coords, valid)
         akima = akima_fill(coords, valid) if self.base_fill == 'akima' \
             else linear
