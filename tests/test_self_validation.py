@@ -185,22 +185,17 @@ def test_safe_blend_weights():
         safe_blend(linear, akima, valid, no_evidence, detail)
 
 
-def test_self_validation_options_are_checked():
-    with pytest.raises(ValueError, match='unknown'):
+@pytest.mark.parametrize('options, match', [
+    (dict(z=1), 'unknown'),
+    (dict(novelty=(2, 1)), 'novelty'),
+    (dict(agreement_range=(3, 3)), 'agreement_range'),
+    (dict(neighbour_threshold=0), 'neighbour_threshold'),
+    (dict(cross_range=(6, 2)), 'cross_range'),
+])
+def test_self_validation_options_are_checked(options, match):
+    with pytest.raises(ValueError, match=match):
         ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
-                               self_validation=dict(z=1))
-    with pytest.raises(ValueError, match='novelty'):
-        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
-                               self_validation=dict(novelty=(2, 1)))
-    with pytest.raises(ValueError, match='agreement_range'):
-        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
-                               self_validation=dict(agreement_range=(3, 3)))
-    with pytest.raises(ValueError, match='neighbour_threshold'):
-        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
-                               self_validation=dict(neighbour_threshold=0))
-    with pytest.raises(ValueError, match='cross_range'):
-        ContextAwareCompletion(num_joints=K, num_channels=2, clip_len=T,
-                               self_validation=dict(cross_range=(6, 2)))
+                               self_validation=options)
 
 
 def test_retrieval_detail_is_the_neighbours_weighted_detail():

@@ -1,6 +1,6 @@
 """Evidence from a clip's retrieved neighbours, for the safe restoration
-(:mod:`finetec_mmaction.core.self_validation`): both are opt-in trade-offs,
-measured in docs/experiments/safe_restoration.md.
+(:mod:`finetec_mmaction.core.self_validation`): all three are opt-in
+trade-offs, measured in docs/experiments/safe_restoration.md.
 
 * :func:`neighbour_preference`: which of linear interpolation and Akima's
   spline restores the clip's closest bank sequences better, masked like the
@@ -14,14 +14,15 @@ measured in docs/experiments/safe_restoration.md.
   long-range motion a gap needs, which a fit over all observed frames
   (easy for any sequence when they are few) does not make.
 
-Both are ratios or z-scores, so nothing depends on the coordinate system.
+All are ratios or z-scores, so nothing depends on the coordinate system.
 """
 from typing import Optional
 
 import torch
 
 from .fill import akima_fill, linear_fill, nearest_fill
-from .retrieval import Neighbours, RetrievalBank, find_neighbours
+from .retrieval import (Neighbours, RetrievalBank, find_neighbours,
+                        observed_centre)
 from .self_validation import frame_errors
 
 
@@ -146,13 +147,11 @@ def cross_prediction(x: torch.Tensor, valid: torch.Tensor,
         neighbours = find_neighbours(x * weight[..., None, None], source,
                                      bank, skip_nearest=skip_nearest,
                                      **search)
-        count = weight.sum(1).clamp(min=1) * x.shape[2]
-        centre = torch.einsum('bt,btkc->bc', weight, x) / count[:, None]
         seqs = neighbours.sequences
-        own = torch.einsum('bt,bntkc->bnc', weight, seqs) / count[:, None,
-                                                                  None]
+        own = observed_centre(seqs, weight)  # (B, k, C)
         placed = neighbours.scale[..., None, None, None] * (
-            seqs - own[:, :, None, None]) + centre[:, None, None, None]
+            seqs - own[:, :, None, None]) + observed_centre(
+                x, weight)[:, None, None, None]
         pred = torch.einsum('bn,bntkc->btkc', neighbours.weights, placed)
         held = nearest_fill(x * weight[..., None, None], source)
         target = target.to(x.dtype)

@@ -99,6 +99,15 @@ def prepare_retrieval_bank(bank: torch.Tensor,
                              tuple(float(r) for r in time_scales))
 
 
+def observed_centre(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``(B, ..., C)``: the mean of ``x`` ``(B, ..., T, K, C)`` over the
+    frames weighted by ``weight`` ``(B, T)`` and over the joints (the
+    translation the retrieval removes before comparing motions)."""
+    count = weight.sum(1).clamp(min=1) * x.shape[-2]
+    centre = torch.einsum('bt,b...tkc->b...c', weight, x)
+    return centre / count.view((-1, ) + (1, ) * (centre.dim() - 1))
+
+
 def _centred_distances(
         x: torch.Tensor,
         weight: torch.Tensor,
@@ -125,8 +134,7 @@ def _centred_distances(
     num_rates, num_seqs = bank.sequences.shape[:2]
     sequences = bank.sequences.flatten(0, 1)  # (R*N, T, K, C)
     count = weight.sum(1).clamp(min=1) * x.shape[2]  # (B,)
-    q_mean = torch.einsum('bt,btkc->bc', weight, x) / count[:, None]
-    q = x - q_mean[:, None, None]
+    q = x - observed_centre(x, weight)[:, None, None]
     q_weighted = q * weight[..., None, None]
     q_sq = (q_weighted * q).sum((1, 2, 3))  # (B,)
     moves = _shift_matrices(time_shifts, x.shape[1], x.device, x.dtype)

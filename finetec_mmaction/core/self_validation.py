@@ -193,6 +193,11 @@ def observed_bins(valid: torch.Tensor) -> torch.Tensor:
     return ((fraction >= edges).sum(-1) - 1).clamp(min=0)
 
 
+def ramp(value: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """0 up to ``low``, 1 from ``high``, linear in between."""
+    return ((value - low) / (high - low)).clamp(0, 1)
+
+
 def retrieval_confidence(fit: torch.Tensor, fit_ref: torch.Tensor,
                          valid: torch.Tensor,
                          novelty: Tuple[float, float] = (1.0, 2.0)
@@ -201,10 +206,8 @@ def retrieval_confidence(fit: torch.Tensor, fit_ref: torch.Tensor,
     ``novelty[0]`` times the bank's own at the same observed fraction
     (``fit_ref`` ``(R,)``, ``valid`` ``(B, T)``), 0 from ``novelty[1]``
     times it, linear in between."""
-    low, high = novelty
     reference = fit_ref.to(fit.dtype)[observed_bins(valid)]
-    ratio = fit / reference.clamp(min=1e-12)
-    return ((high - ratio) / (high - low)).clamp(0, 1)
+    return 1 - ramp(fit / reference.clamp(min=1e-12), *novelty)
 
 
 def safe_blend(linear: torch.Tensor,
@@ -275,12 +278,11 @@ def safe_blend(linear: torch.Tensor,
         gamma = retrieval_confidence(fit, table.fit_ref, valid,
                                      novelty)[:, None, None, None]
         if agreement is not None:
-            low, high = agreement_range
-            gamma = gamma * ((agreement - low) / (high - low)).clamp(
-                0, 1)[:, None, None, None]
+            gamma = gamma * ramp(agreement, *agreement_range)[:, None, None,
+                                                               None]
         if cross_ratio is not None:
-            low, high = cross_range
-            carried = ((high - cross_ratio) / (high - low)).clamp(0, 1)
+            carried = 1 - ramp(cross_ratio, *cross_range)
+            # nan (a half without observed frames): no evidence, no change
             carried = torch.where(torch.isnan(cross_ratio),
                                   torch.ones_like(carried), carried)
             gamma = gamma * carried[:, None, None, None]

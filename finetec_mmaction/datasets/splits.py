@@ -132,14 +132,13 @@ def carve_groups(groups: Sequence[str], holdout: float,
                  seed: int = 0) -> np.ndarray:
     """Which samples are held out when whole groups are: ``(N,)`` bool.
 
-    ``round(holdout * G)`` of the ``G`` groups, clipped to ``[1, G - 1]``
-    when ``G >= 2`` (none when ``G == 1``), ranked by a hash of ``(seed,
-    group)`` as :func:`carve_holdout` ranks samples.
+    The groups are carved as :func:`carve_holdout` carves the samples of
+    one class: ``round(holdout * G)`` of the ``G`` groups, clipped to
+    ``[1, G - 1]`` when ``G >= 2``, ranked by a hash of ``(seed, group)``.
     """
     names = sorted(set(groups))
-    count = int(np.floor(holdout * len(names) + 0.5))
-    count = min(max(count, 1), len(names) - 1) if len(names) >= 2 else 0
-    held = set(sorted(names, key=lambda g: _rank_key(seed, g))[:count])
+    held = carve_holdout(names, [0] * len(names), holdout, seed)
+    held = {name for name, h in zip(names, held) if h}
     return np.array([g in held for g in groups], dtype=bool)
 
 

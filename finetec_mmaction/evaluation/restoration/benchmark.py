@@ -237,10 +237,17 @@ def best_fill_interval(errors: Dict[str, Sequence[Dict]]) -> Dict:
     interpolation with a paired bootstrap interval over the clips
     (:func:`ratio_bootstrap`): whether a ratio above or below 1 is more
     than the luck of the sampled clips."""
-    sums = {m: np.concatenate([e['mpjpe'] for e in errors[m]])
+    sums = {m: _per_clip(errors[m])[0]
             for m in ('completion', 'linear', 'akima')}
     return ratio_bootstrap(sums['completion'],
                            [sums['linear'], sums['akima']])
+
+
+def _per_clip(errors: Sequence[Dict]):
+    """Per-clip MPJPE sums and their joint-frame counts, concatenated over
+    the batches' :func:`restoration_errors` outputs."""
+    return (np.concatenate([e['mpjpe'] for e in errors]),
+            np.concatenate([e['num_joint_frames'] for e in errors]))
 
 
 def share_worse(errors: Sequence[Dict], reference: Sequence[Dict],
@@ -250,10 +257,7 @@ def share_worse(errors: Sequence[Dict], reference: Sequence[Dict],
     :func:`restoration_errors` outputs of the same clips), ``rtol``
     relative: a regression on a subset shows here even where the mean
     improves."""
-    def per_clip(errs):
-        return (np.concatenate([e['mpjpe'] for e in errs]),
-                np.concatenate([e['num_joint_frames'] for e in errs]))
-    (ours, count), (ref, _) = per_clip(errors), per_clip(reference)
+    (ours, count), (ref, _) = _per_clip(errors), _per_clip(reference)
     scored = count > 0
     if not scored.any():
         return float('nan')
